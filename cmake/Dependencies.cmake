@@ -1,0 +1,74 @@
+# Finds the libraries latentlab builds on. LibTorch, fmt and nlohmann-json are required everywhere;
+# OpenCV, HDF5 and Boost.ProgramOptions are optional so that a GPU machine with only the torch wheel
+# still builds, and the summary at the end says which features are off.
+
+# --- LibTorch -------------------------------------------------------------------------------------
+if(LATENTLAB_CUDA)
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 90)
+  endif()
+  set(LATENTLAB_CUDA_ARCHITECTURES ${CMAKE_CUDA_ARCHITECTURES})
+  enable_language(CUDA)
+  find_package(CUDAToolkit REQUIRED)
+  if(NOT DEFINED Torch_DIR)
+    # PATH order on purpose: FindPython3 may pick /usr/bin/python3, which has no CUDA torch.
+    find_program(LATENTLAB_PYTHON3 python3 REQUIRED)
+    execute_process(
+      COMMAND ${LATENTLAB_PYTHON3} -c "import torch; print(torch.utils.cmake_prefix_path)"
+      OUTPUT_VARIABLE _torch_prefix OUTPUT_STRIP_TRAILING_WHITESPACE
+      RESULT_VARIABLE _torch_rc ERROR_VARIABLE _torch_err)
+    if(NOT _torch_rc EQUAL 0)
+      message(FATAL_ERROR "LATENTLAB_CUDA=ON needs python3 with torch: ${_torch_err}")
+    endif()
+    list(PREPEND CMAKE_PREFIX_PATH "${_torch_prefix}")
+  endif()
+  set(TORCH_CUDA_ARCH_LIST "9.0")
+endif()
+
+find_package(Torch REQUIRED CONFIG)
+if(LATENTLAB_CUDA)
+  if(NOT TORCH_CUDA_LIBRARIES)
+    message(FATAL_ERROR "LATENTLAB_CUDA=ON but the Torch at ${Torch_DIR} has no CUDA")
+  endif()
+  # find_package(Torch) may overwrite the architectures (pytorch#115937): restore ours.
+  set(CMAKE_CUDA_ARCHITECTURES ${LATENTLAB_CUDA_ARCHITECTURES})
+endif()
+
+# --- always required ------------------------------------------------------------------------------
+find_package(fmt REQUIRED)
+find_package(nlohmann_json 3.9 REQUIRED)
+find_package(Threads REQUIRED)
+
+# --- optional -------------------------------------------------------------------------------------
+# Debian's libzip CMake config names the zipcmp/zipmerge tools, which libzip-dev does not ship: use pkg-config.
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(LIBZIP QUIET IMPORTED_TARGET libzip)
+endif()
+find_package(Boost 1.70 QUIET COMPONENTS program_options)
+find_package(HDF5 QUIET COMPONENTS C CXX)
+find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs)
+
+# One interface target carries the feature switches to every library that needs them.
+add_library(latentlab_features INTERFACE)
+set(LATENTLAB_FEATURE_LINES "")
+macro(latentlab_feature name found what)
+  if(${found})
+    target_compile_definitions(latentlab_features INTERFACE LATENTLAB_WITH_${name}=1)
+    list(APPEND LATENTLAB_FEATURE_LINES "  ${what}: on")
+  else()
+    list(APPEND LATENTLAB_FEATURE_LINES "  ${what}: OFF (${ARGN})")
+  endif()
+endmacro()
+latentlab_feature(CUDA LATENTLAB_CUDA "CUDA" "configure with -DLATENTLAB_CUDA=ON")
+latentlab_feature(ZIP LIBZIP_FOUND ".npz and zip-format .pth files" "libzip-dev missing")
+latentlab_feature(BOOST Boost_FOUND "latentlab program (Boost.ProgramOptions)" "libboost-program-options-dev missing")
+latentlab_feature(HDF5 HDF5_FOUND "HDF5 latent store" "libhdf5-dev missing")
+latentlab_feature(OPENCV OpenCV_FOUND "image files and procedural datasets (OpenCV)" "libopencv-dev missing")
+
+function(latentlab_print_features)
+  message(STATUS "latentlab ${PROJECT_VERSION} with LibTorch ${Torch_VERSION} from ${Torch_DIR}")
+  foreach(line IN LISTS LATENTLAB_FEATURE_LINES)
+    message(STATUS "${line}")
+  endforeach()
+endfunction()
