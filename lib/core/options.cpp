@@ -132,9 +132,8 @@ bool CommandParser::parse(int argc, const char* const* argv) {
   po::options_description file_options;
   for (auto* group : groups_) file_options.add(group->description());
 
-  bool help = false;
   po::options_description general;
-  general.add_options()("help", po::bool_switch(&help))("print-config", po::bool_switch(&print_config_))(
+  general.add_options()("help", po::bool_switch())("print-config", po::bool_switch(&print_config_))(
       "config", po::value<std::vector<std::string>>(&config_files_)->composing());
   po::options_description hidden;
   hidden.add_options()("positional-args", po::value<std::vector<std::string>>());
@@ -146,12 +145,13 @@ bool CommandParser::parse(int argc, const char* const* argv) {
   po::variables_map vm;
   try {
     // The command line is stored first: Boost keeps the first value stored, so it wins over files.
-    po::store(po::command_line_parser(argc - 1, argv + 1).options(all).positional(positional).run(), vm);
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
   } catch (const po::error& e) {
     throw UserError("command line", e.what(), UserError::Kind::Usage);
   }
+  // Bound variables are only set by notify(), which must wait for the config files: read the map.
   if (vm.count("config")) config_files_ = vm["config"].as<std::vector<std::string>>();
-  if (help) {
+  if (vm["help"].as<bool>()) {
     std::cout << help_text();
     return false;
   }

@@ -73,7 +73,7 @@ class CommandParser {
   void positional_list(const std::string& name, std::vector<std::string>* values, const std::string& help,
                        size_t min_count);
 
-  // Parses argv (argv[0] is the command name, e.g. "weights inspect"). Returns false when --help or
+  // Parses argv (argv[0] is the command name, e.g. "weights inspect", and is skipped). Returns false when --help or
   // --print-config was handled and the command should exit 0. Throws UserError on bad input.
   bool parse(int argc, const char* const* argv);
 

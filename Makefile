@@ -1,0 +1,42 @@
+# The two commands of README.md, and a few conveniences. Everything builds with CMake + Ninja in build/.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+OUT        ?= demo-out
+
+.PHONY: all deps configure build test demo asan-test bench format clean
+
+all: build
+
+deps:
+	@tools/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+
+configure: deps $(BUILD)/build.ninja
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The whole suite: unit, reference (Python cross-checks), fuzz and end-to-end tests.
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The main job on the embedded default (a smoke pipeline until the full demo lands).
+demo: build
+	$(BUILD)/bin/latentlab version
+	$(BUILD)/bin/latentlab smoke --out $(OUT)
+
+# The file-format unit and fuzz tests under AddressSanitizer + UBSan (a CI step).
+asan-test: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATENTLAB_SANITIZE=ON $(CMAKE_ARGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target unit_io fuzz_io
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L 'unit_io|fuzz_io'
+
+format:
+	clang-format -i $$(git ls-files '*.h' '*.cpp')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

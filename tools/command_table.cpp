@@ -1,0 +1,48 @@
+#include "command_table.h"
+
+#include <iostream>
+
+#include "core/error.h"
+
+namespace latentlab::tools {
+
+int version_main(int argc, const char* const* argv);
+int weights_main(int argc, const char* const* argv);
+int smoke_main(int argc, const char* const* argv);
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> list = {
+      {"version", "Print the tool, LibTorch, CUDA, thread and BLAS versions in use", version_main},
+      {"weights", "Inspect weight files (safetensors, .pth/.pt, .npz) or convert them to safetensors", weights_main},
+      {"smoke", "Run a short end-to-end check of this build: train, save, reload, write results", smoke_main},
+  };
+  return list;
+}
+
+std::string known_names(const std::vector<Command>& list) {
+  std::string out;
+  for (const auto& c : list) out += (out.empty() ? "" : ", ") + std::string(c.name);
+  return out;
+}
+
+int run_group(const std::string& group, const std::vector<Command>& verbs, int argc, const char* const* argv) {
+  const std::string verb = argc > 1 ? argv[1] : "";
+  if (verb.empty() || verb == "--help" || verb == "-h" || verb == "help") {
+    std::cout << "Usage: latentlab " << group << " <verb> [options]\n\nVerbs:\n";
+    for (const auto& v : verbs) std::cout << "  " << v.name << std::string(12 - std::min<size_t>(11, std::string(v.name).size()), ' ') << v.summary << "\n";
+    std::cout << "\n`latentlab " << group << " <verb> --help` describes one verb.\n";
+    return verb.empty() ? 2 : 0;
+  }
+  for (const auto& v : verbs) {
+    if (verb == v.name) {
+      std::vector<const char*> args{nullptr};
+      const std::string full = group + " " + verb;
+      args[0] = full.c_str();
+      for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+      return v.run(static_cast<int>(args.size()), args.data());
+    }
+  }
+  fail_usage(group + " " + verb, "unknown verb (known: {})", known_names(verbs));
+}
+
+}  // namespace latentlab::tools
