@@ -41,7 +41,9 @@ template <typename T>
 static void add_value(po::options_description& description, std::vector<std::function<void(nlohmann::json&)>>& getters,
                       const std::string& name, T* value, const std::string& help) {
   auto* semantic = po::value<T>(value)->default_value(*value, default_text(*value));
-  if constexpr (std::is_same_v<T, bool>) semantic->implicit_value(true, "");
+  // A flag never takes the next argument as its value (`--json FILE`); `--flag=false` and `flag = false`
+  // in a config file still work.
+  if constexpr (std::is_same_v<T, bool>) semantic->implicit_value(true, "")->zero_tokens();
   description.add_options()(name.c_str(), semantic, help.c_str());
   getters.push_back([name, value](nlohmann::json& out) { out[name] = *value; });
 }

@@ -43,7 +43,8 @@ void ProgressBar::advance(int64_t n) {
 void ProgressBar::finish() {
   if (finished_) return;
   finished_ = true;
-  if (enabled_) draw(true);
+  // A log (not a terminal) may already hold the final count: do not repeat that line.
+  if (enabled_ && (tty_ || drawn_done_ != done_)) draw(true);
 }
 
 std::string ProgressBar::format_rate(double per_second, const std::string& unit) {
@@ -78,6 +79,7 @@ std::string ProgressBar::render(double elapsed, int width) const {
 void ProgressBar::draw(bool final_line) {
   const auto now = Clock::now();
   last_draw_ = now;
+  drawn_done_ = done_;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const std::string line = render(elapsed, 100);
   if (tty_) {

@@ -41,6 +41,7 @@ class ProgressBar {
   Clock::time_point start_;
   Clock::time_point last_draw_;
   int last_decile_ = -1;
+  int64_t drawn_done_ = -1;  // the count shown by the last line drawn
 };
 
 }  // namespace latentlab

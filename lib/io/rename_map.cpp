@@ -22,7 +22,7 @@ RenameMap RenameMap::parse(const std::string& text, const std::string& subject) 
     if (!(fields >> rule.from)) continue;  // blank or comment
     if (!(fields >> rule.to) || (fields >> extra))
       fail(subject, "line {}: expected 'FROM TO' (TO '-' drops), got '{}'", number, line);
-    if (rule.is_prefix() != (rule.to == "-" || rule.to.back() == '.'))
+    if (rule.to != "-" && rule.is_prefix() != (rule.to.back() == '.'))
       fail(subject, "line {}: a prefix rule needs a prefix on both sides ('{}' -> '{}')", number, rule.from, rule.to);
     if (!seen.insert(rule.from).second) fail(subject, "line {}: '{}' appears twice", number, rule.from);
     map.rules.push_back(rule);

@@ -21,6 +21,10 @@ std::string utc_now() {
   return text;
 }
 
+bool is_results(const nlohmann::json& doc) {
+  return doc.is_object() && doc.contains("schema") && doc["schema"] == kResultsSchema;
+}
+
 bool looks_like_results(const std::string& path) {
   return path.size() > 5 && path.compare(path.size() - 5, 5, ".json") == 0;
 }
@@ -32,7 +36,7 @@ InputRecord describe_input(const std::string& role, const std::string& path) {
   if (looks_like_results(path)) {
     const auto bytes = read_file(path);
     const auto doc = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
-    if (doc.is_object() && doc.value("schema", "") == kResultsSchema && doc.contains(kKeyProtocol))
+    if (is_results(doc) && doc.contains(kKeyProtocol))
       record.protocol = doc[kKeyProtocol];
   }
   return record;
@@ -79,7 +83,7 @@ nlohmann::json read_results(const std::string& path) {
   const auto bytes = read_file(path);
   const auto doc = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
   if (doc.is_discarded()) fail(path, "not valid JSON");
-  if (!doc.is_object() || doc.value("schema", "") != kResultsSchema)
+  if (!is_results(doc))
     fail(path, "not a latentlab results file (schema '{}' expected)", kResultsSchema);
   return doc;
 }

@@ -67,11 +67,18 @@ void ZipReader::read_range(const std::string& name, uint64_t offset, void* out, 
   const uint64_t size = size_of(name);
   if (offset > size || count > size - offset)
     fail(path_, "entry '{}': range [{}, +{}) is past its {} bytes", name, offset, count, size);
-  zip_file_t* file = zip_fopen_index(handle_->archive, static_cast<zip_uint64_t>(index_of(name)), 0);
+  const auto index = static_cast<zip_uint64_t>(index_of(name));
+  zip_stat_t st;
+  zip_stat_init(&st);
+  const bool stored = zip_stat_index(handle_->archive, index, 0, &st) == 0 && (st.valid & ZIP_STAT_COMP_METHOD) &&
+                      st.comp_method == ZIP_CM_STORE;
+  zip_file_t* file = zip_fopen_index(handle_->archive, index, 0);
   if (!file) fail(path_, "entry '{}': cannot open: {}", name, zip_strerror(handle_->archive));
   auto close = std::unique_ptr<zip_file_t, int (*)(zip_file_t*)>(file, &zip_fclose);
-  if (offset > 0 && zip_fseek(file, static_cast<zip_int64_t>(offset), SEEK_SET) != 0) {
-    // Compressed entries cannot seek: read and drop the prefix.
+  // Only stored entries can seek (a failed seek also poisons the handle); compressed ones are
+  // decompressed from their start and the prefix dropped.
+  if (offset > 0 && (!stored || zip_fseek(file, static_cast<zip_int64_t>(offset), SEEK_SET) != 0)) {
+    if (stored) fail(path_, "entry '{}': cannot seek to byte {}", name, offset);
     std::vector<uint8_t> skip(1 << 16);
     for (uint64_t left = offset; left > 0;) {
       const auto chunk = std::min<uint64_t>(left, skip.size());

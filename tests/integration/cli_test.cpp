@@ -61,7 +61,7 @@ TEST(Cli, EveryLevelHasHelp) {
 TEST(Cli, UsageErrorsExitTwoInOneLine) {
   testing::ScratchDir dir;
   testing::write_bytes(dir.file("bad.ini"), "steps = 3\nstepz = 4\n");
-  for (const std::string args : {"smoke --steps 0", "smoke --stepz 3", "smoke --device tpu",
+  for (const std::string& args : std::vector<std::string>{"smoke --steps 0", "smoke --stepz 3", "smoke --device tpu",
                                  "smoke --config " + dir.file("bad.ini"), "weights frob", "version extra"}) {
     const auto r = latentlab(args + " --out " + dir.file("o"));
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
