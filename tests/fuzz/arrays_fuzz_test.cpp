@@ -17,10 +17,16 @@
 #include "io/npz.h"
 #include "io/zip_archive.h"
 #endif
+#include "support/sample_arrays.h"
 #include "support/test_support.h"
 
 namespace latentlab::io {
 namespace {
+
+using testing::bytes_of;
+using testing::kAllDTypes;
+using testing::kNumpyDTypes;
+using testing::sample_array;
 
 struct Outcome {
   int ok = 0, refused = 0;
@@ -53,21 +59,14 @@ void expect_clean(Outcome& outcome, const std::string& what, F&& step) {
   }
 }
 
-Array sample(DType dtype, const Shape& shape) {
-  auto buffer = std::make_shared<std::vector<uint8_t>>(checked_numel(shape, "test") * dtype_size(dtype));
-  for (size_t i = 0; i < buffer->size(); ++i)
-    (*buffer)[i] = dtype == DType::Bool ? i % 2 : static_cast<uint8_t>(i * 29);
-  return Array::from_buffer(dtype, shape, buffer);
-}
-
 NamedArrays sample_arrays() {
-  return {{"w", sample(DType::F32, {2, 3})},  {"b", sample(DType::F16, {3})}, {"i", sample(DType::I64, {2})},
-          {"flag", sample(DType::Bool, {4})}, {"s", sample(DType::F64, {})},  {"e", sample(DType::U8, {0, 2})}};
+  return {{"w", sample_array(DType::F32, {2, 3})},  {"b", sample_array(DType::F16, {3})}, {"i", sample_array(DType::I64, {2})},
+          {"flag", sample_array(DType::Bool, {4})}, {"s", sample_array(DType::F64, {})},  {"e", sample_array(DType::U8, {0, 2})}};
 }
 
 std::string valid_safetensors() {
   NamedArrays arrays = sample_arrays();
-  arrays.emplace_back("h", sample(DType::BF16, {2}));
+  arrays.emplace_back("h", sample_array(DType::BF16, {2}));
   std::string out = safetensors_header_bytes(arrays, {{"format", "pt"}}, "x");
   for (const auto& [name, a] : arrays) out.append(reinterpret_cast<const char*>(a.data), a.nbytes);
   return out;
@@ -79,11 +78,11 @@ std::string as_string(const std::vector<uint8_t>& v) {
 
 // Valid .npy images: C order, then big-endian Fortran order (made by editing the header in place).
 std::vector<std::string> valid_npys() {
-  std::string c = as_string(serialize_npy(sample(DType::F32, {3, 4})));
-  std::string f = as_string(serialize_npy(sample(DType::I16, {2, 3, 2})));
+  std::string c = as_string(serialize_npy(sample_array(DType::F32, {3, 4})));
+  std::string f = as_string(serialize_npy(sample_array(DType::I16, {2, 3, 2})));
   f.replace(f.find("'<i2'"), 5, "'>i2'");
   f.replace(f.find("False"), 5, "True ");
-  return {c, f, as_string(serialize_npy(sample(DType::F64, {})))};
+  return {c, f, as_string(serialize_npy(sample_array(DType::F64, {})))};
 }
 
 std::string mutate(const std::string& valid, std::mt19937_64& rng) {
@@ -260,7 +259,7 @@ std::vector<size_t> zip_size_fields(const std::string& zip) {
 TEST(ArraysFuzzTest, NpzTruncatedLyingAndMutated) {
   testing::ScratchDir dir;
   NamedArrays arrays = sample_arrays();
-  arrays.emplace_back("arr_0", sample(DType::U8, {4, 2, 2, 3}));
+  arrays.emplace_back("arr_0", sample_array(DType::U8, {4, 2, 2, 3}));
   std::vector<std::string> valid;
   for (bool compressed : {false, true}) {
     write_npz(dir.file("v.npz"), arrays, compressed);

@@ -8,27 +8,16 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "support/sample_arrays.h"
 #include "support/test_support.h"
 
 namespace latentlab::io {
 namespace {
 
-const DType kNumpyDTypes[] = {DType::F64, DType::F32, DType::F16, DType::I64, DType::I32,
-                              DType::I16, DType::I8,  DType::U8,  DType::Bool};
-
-// Distinct bytes per element, so that any reordering or byte swap shows.
-Array sample(DType dtype, const Shape& shape) {
-  const size_t n = checked_numel(shape, "test"), size = dtype_size(dtype);
-  auto buffer = std::make_shared<std::vector<uint8_t>>(n * size);
-  for (size_t i = 0; i < buffer->size(); ++i) (*buffer)[i] = static_cast<uint8_t>(i * 7 + 3);
-  if (dtype == DType::Bool)
-    for (size_t i = 0; i < n; ++i) (*buffer)[i] = i % 3 == 0;
-  return Array::from_buffer(dtype, shape, buffer);
-}
-
-std::vector<uint8_t> bytes_of(const Array& a) {
-  return {a.data, a.data + a.nbytes};
-}
+using testing::bytes_of;
+using testing::kAllDTypes;
+using testing::kNumpyDTypes;
+using testing::sample_array;
 
 // A .npy image with a hand-written header: no padding rules, just magic, version, length, text, data.
 std::vector<uint8_t> npy_image(const std::string& dict, const std::vector<uint8_t>& data = {}, int major = 1) {
@@ -62,7 +51,7 @@ TEST(NpyTest, RoundTripsEveryDTypeInMemoryAndOnDisk) {
   testing::ScratchDir dir;
   for (DType dtype : kNumpyDTypes) {
     SCOPED_TRACE(dtype_name(dtype));
-    const Array a = sample(dtype, {2, 3, 4});
+    const Array a = sample_array(dtype, {2, 3, 4});
     const Array b = parse_npy(serialize_npy(a), "mem");
     EXPECT_EQ(b.dtype, dtype);
     EXPECT_EQ(b.shape, a.shape);
@@ -79,7 +68,7 @@ TEST(NpyTest, RoundTripsEveryDTypeInMemoryAndOnDisk) {
 TEST(NpyTest, EmptyAndZeroDimensionalArrays) {
   for (const Shape& shape : {Shape{}, Shape{0}, Shape{0, 3}, Shape{3, 0}, Shape{1}, Shape{1, 1, 1, 1, 1}}) {
     SCOPED_TRACE(shape_string(shape));
-    const Array a = sample(DType::F64, shape);
+    const Array a = sample_array(DType::F64, shape);
     const Array b = parse_npy(serialize_npy(a), "mem");
     EXPECT_EQ(b.shape, shape);
     EXPECT_EQ(bytes_of(b), bytes_of(a));
@@ -90,17 +79,17 @@ TEST(NpyTest, HeaderIsByteForByteWhatNumpyWrites) {
   // np.save(io.BytesIO(), np.zeros((3, 4), np.float32)) and friends, numpy 1.24.2.
   const auto header = [](const Array& a) { return npy_header_bytes(a, "x"); };
   const std::string pad = std::string(58, ' ');
-  EXPECT_EQ(header(sample(DType::F32, {3, 4})), std::string("\x93NUMPY\x01\x00v\x00", 10) +
+  EXPECT_EQ(header(sample_array(DType::F32, {3, 4})), std::string("\x93NUMPY\x01\x00v\x00", 10) +
                                                     "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }" +
                                                     pad + "\n");
-  EXPECT_EQ(header(sample(DType::F64, {})), std::string("\x93NUMPY\x01\x00v\x00", 10) +
+  EXPECT_EQ(header(sample_array(DType::F64, {})), std::string("\x93NUMPY\x01\x00v\x00", 10) +
                                                 "{'descr': '<f8', 'fortran_order': False, 'shape': (), }" +
                                                 std::string(62, ' ') + "\n");
-  EXPECT_EQ(header(sample(DType::Bool, {5})), std::string("\x93NUMPY\x01\x00v\x00", 10) +
+  EXPECT_EQ(header(sample_array(DType::Bool, {5})), std::string("\x93NUMPY\x01\x00v\x00", 10) +
                                                   "{'descr': '|b1', 'fortran_order': False, 'shape': (5,), }" +
                                                   std::string(60, ' ') + "\n");
   for (const Shape& shape : {Shape{7}, Shape{123456789, 0}, Shape{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}}) {
-    const std::string h = header(sample(DType::U8, shape));
+    const std::string h = header(sample_array(DType::U8, shape));
     EXPECT_EQ(h.size() % 64, 0u);
     EXPECT_EQ(h.back(), '\n');
   }
@@ -244,7 +233,7 @@ TEST(NpyTest, ReadErrorsNameTheFile) {
 TEST(NpyTest, RefusesToWriteBFloat16) {
   testing::ScratchDir dir;
   const std::string path = dir.file("bf16.npy");
-  EXPECT_EQ(problem_of([&] { write_npy(path, sample(DType::BF16, {2})); }, path),
+  EXPECT_EQ(problem_of([&] { write_npy(path, sample_array(DType::BF16, {2})); }, path),
             "BF16 arrays have no numpy dtype; convert to float32 before saving as .npy/.npz");
   EXPECT_TRUE(dir.list().empty());
 }

@@ -9,26 +9,17 @@
 
 #include "core/error.h"
 #include "io/zip_archive.h"
+#include "support/sample_arrays.h"
 #include "support/test_support.h"
 
 namespace latentlab::io {
 namespace {
 
-const DType kNumpyDTypes[] = {DType::F64, DType::F32, DType::F16, DType::I64, DType::I32,
-                              DType::I16, DType::I8,  DType::U8,  DType::Bool};
+using testing::bytes_of;
+using testing::kAllDTypes;
+using testing::kNumpyDTypes;
+using testing::sample_array;
 
-Array sample(DType dtype, const Shape& shape) {
-  const size_t n = checked_numel(shape, "test"), size = dtype_size(dtype);
-  auto buffer = std::make_shared<std::vector<uint8_t>>(n * size);
-  for (size_t i = 0; i < buffer->size(); ++i) (*buffer)[i] = static_cast<uint8_t>(i * 13 + i / 256);
-  if (dtype == DType::Bool)
-    for (size_t i = 0; i < n; ++i) (*buffer)[i] = i % 3 == 0;
-  return Array::from_buffer(dtype, shape, buffer);
-}
-
-std::vector<uint8_t> bytes_of(const Array& a) {
-  return {a.data, a.data + a.nbytes};
-}
 std::vector<uint8_t> bytes_of(const std::string& s) {
   return {s.begin(), s.end()};
 }
@@ -59,10 +50,10 @@ class NpzTest : public ::testing::TestWithParam<bool> {};
 TEST_P(NpzTest, RoundTripsEveryDTypeInOrder) {
   testing::ScratchDir dir;
   NamedArrays arrays;
-  for (DType dtype : kNumpyDTypes) arrays.emplace_back(std::string("z_") + dtype_name(dtype), sample(dtype, {3, 4, 5}));
-  arrays.emplace_back("scalar", sample(DType::F64, {}));
-  arrays.emplace_back("empty", sample(DType::U8, {0, 2}));
-  arrays.emplace_back("a/nested name", sample(DType::I32, {2}));
+  for (DType dtype : kNumpyDTypes) arrays.emplace_back(std::string("z_") + dtype_name(dtype), sample_array(dtype, {3, 4, 5}));
+  arrays.emplace_back("scalar", sample_array(DType::F64, {}));
+  arrays.emplace_back("empty", sample_array(DType::U8, {0, 2}));
+  arrays.emplace_back("a/nested name", sample_array(DType::I32, {2}));
   write_npz(dir.file("a.npz"), arrays, GetParam());
   EXPECT_EQ(dir.list(), std::vector<std::string>{"a.npz"});
 
@@ -91,8 +82,8 @@ TEST_P(NpzTest, RoundTripsEveryDTypeInOrder) {
 
 TEST_P(NpzTest, ReadRowsEqualsSlicesOfTheWholeArray) {
   testing::ScratchDir dir;
-  const Array images = sample(DType::U8, {10, 4, 5, 3});  // ADM layout: N x H x W x 3
-  const Array labels = sample(DType::I64, {10});
+  const Array images = sample_array(DType::U8, {10, 4, 5, 3});  // ADM layout: N x H x W x 3
+  const Array labels = sample_array(DType::I64, {10});
   write_npz(dir.file("adm.npz"), {{"arr_0", images}, {"arr_1", labels}}, GetParam());
   NpzReader reader(dir.file("adm.npz"));
   EXPECT_EQ(reader.names(), (std::vector<std::string>{"arr_0", "arr_1"}));
@@ -119,7 +110,7 @@ INSTANTIATE_TEST_SUITE_P(StoredAndDeflated, NpzTest, ::testing::Bool());
 TEST(NpzFormatTest, ConvertsBigEndianAndFortranMembers) {
   testing::ScratchDir dir;
   // '>i2' of shape (3, 2): values 0x0102, 0x0304, ... stored big-endian.
-  std::vector<uint8_t> big = serialize_npy(sample(DType::I16, {3, 2}));
+  std::vector<uint8_t> big = serialize_npy(sample_array(DType::I16, {3, 2}));
   const size_t at = std::string(big.begin(), big.end()).find("'<i2'");
   big[at + 1] = '>';
   // Fortran (2, 3) uint8 holding [[0, 1, 2], [3, 4, 5]] column-major.
@@ -154,7 +145,7 @@ TEST(NpzFormatTest, RefusesArchivesThatAreNotNpz) {
   testing::ScratchDir dir;
   const std::string path = dir.file("x.npz");
   const auto open_error = [&] { return problem_of(path, [&] { NpzReader reader(path); }); };
-  const std::vector<uint8_t> good = serialize_npy(sample(DType::F32, {2, 2}));
+  const std::vector<uint8_t> good = serialize_npy(sample_array(DType::F32, {2, 2}));
 
   testing::write_bytes(path, "not a zip at all");
   EXPECT_CONTAINS(open_error(), "not a readable zip archive");
@@ -185,7 +176,7 @@ TEST(NpzFormatTest, ReadErrorsNameTheArchiveAndTheArray) {
   testing::ScratchDir dir;
   const std::string path = dir.file("s.npz");
   write_npz(path,
-            {{"mu", sample(DType::F64, {4})}, {"sigma", sample(DType::F64, {4, 4})}, {"s", sample(DType::F64, {})}},
+            {{"mu", sample_array(DType::F64, {4})}, {"sigma", sample_array(DType::F64, {4, 4})}, {"s", sample_array(DType::F64, {})}},
             false);
   NpzReader reader(path);
   EXPECT_EQ(problem_of(path, [&] { reader.read("mean"); }), "no array 'mean' in the archive (it holds: mu, sigma, s)");
@@ -204,7 +195,7 @@ TEST(NpzFormatTest, ReadRowsChecksTheRowSizeOfEmptyArrays) {
   // (0, 2^40, 2^40) has numel 0, so only the row size can overflow.
   testing::ScratchDir dir;
   const std::string path = dir.file("z.npz");
-  std::vector<uint8_t> npy = serialize_npy(sample(DType::U8, {0, 0, 0}));
+  std::vector<uint8_t> npy = serialize_npy(sample_array(DType::U8, {0, 0, 0}));
   std::string text(npy.begin(), npy.end());
   text.replace(text.find("(0, 0, 0)"), 9, "(0, 1099511627776, 1099511627776)");
   text.erase(text.find("}") + 2, 24);  // keep the header length: drop as many spaces as were added
@@ -219,12 +210,12 @@ TEST(NpzFormatTest, WriterRefusesBFloat16AndDuplicatesAndLeavesNothing) {
   const std::string path = dir.file("w.npz");
   EXPECT_EQ(problem_of(path,
                        [&] {
-                         write_npz(path, {{"x", sample(DType::BF16, {2})}}, false);
+                         write_npz(path, {{"x", sample_array(DType::BF16, {2})}}, false);
                        }),
             "member 'x.npy': BF16 arrays have no numpy dtype; convert to float32 before saving as .npy/.npz");
   EXPECT_EQ(problem_of(path,
                        [&] {
-                         write_npz(path, {{"x", sample(DType::U8, {2})}, {"x", sample(DType::U8, {1})}}, true);
+                         write_npz(path, {{"x", sample_array(DType::U8, {2})}, {"x", sample_array(DType::U8, {1})}}, true);
                        }),
             "array 'x' appears twice");
   EXPECT_TRUE(dir.list().empty());

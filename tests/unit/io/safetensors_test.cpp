@@ -6,26 +6,16 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "support/sample_arrays.h"
 #include "support/test_support.h"
 
 namespace latentlab::io {
 namespace {
 
-const DType kAllDTypes[] = {DType::F64, DType::F32, DType::F16, DType::BF16, DType::I64,
-                            DType::I32, DType::I16, DType::I8,  DType::U8,   DType::Bool};
-
-Array sample(DType dtype, const Shape& shape, uint8_t seed = 0) {
-  const size_t n = checked_numel(shape, "test"), size = dtype_size(dtype);
-  auto buffer = std::make_shared<std::vector<uint8_t>>(n * size);
-  for (size_t i = 0; i < buffer->size(); ++i) (*buffer)[i] = static_cast<uint8_t>(i * 7 + seed);
-  if (dtype == DType::Bool)
-    for (size_t i = 0; i < n; ++i) (*buffer)[i] = (i + seed) % 3 == 0;
-  return Array::from_buffer(dtype, shape, buffer);
-}
-
-std::vector<uint8_t> bytes_of(const Array& a) {
-  return {a.data, a.data + a.nbytes};
-}
+using testing::bytes_of;
+using testing::kAllDTypes;
+using testing::kNumpyDTypes;
+using testing::sample_array;
 
 // A file from a header written by hand and `data_bytes` bytes of data.
 std::string image(const std::string& header, size_t data_bytes = 0) {
@@ -54,10 +44,10 @@ std::string read_error(const std::string& bytes) {
 TEST(SafetensorsTest, RoundTripsEveryDTypeWithMetadata) {
   testing::ScratchDir dir;
   NamedArrays arrays;
-  for (DType dtype : kAllDTypes) arrays.emplace_back(std::string("t_") + dtype_name(dtype), sample(dtype, {2, 3, 5}));
-  arrays.emplace_back("scalar", sample(DType::F64, {}));
-  arrays.emplace_back("empty", sample(DType::F32, {0, 3}));
-  arrays.emplace_back("odd.name/with \"quotes\" and ünïcode", sample(DType::U8, {3}));
+  for (DType dtype : kAllDTypes) arrays.emplace_back(std::string("t_") + dtype_name(dtype), sample_array(dtype, {2, 3, 5}));
+  arrays.emplace_back("scalar", sample_array(DType::F64, {}));
+  arrays.emplace_back("empty", sample_array(DType::F32, {0, 3}));
+  arrays.emplace_back("odd.name/with \"quotes\" and ünïcode", sample_array(DType::U8, {3}));
   const std::map<std::string, std::string> metadata{{"format", "pt"}, {"note", "line\nbreak"}};
   write_safetensors(dir.file("m.safetensors"), arrays, metadata);
   EXPECT_EQ(dir.list(), std::vector<std::string>{"m.safetensors"});
@@ -76,7 +66,7 @@ TEST(SafetensorsTest, RoundTripsEveryDTypeWithMetadata) {
 
 TEST(SafetensorsTest, ReadsAreZeroCopyIntoOneMap) {
   testing::ScratchDir dir;
-  write_safetensors(dir.file("m.safetensors"), {{"a", sample(DType::F64, {4})}, {"b", sample(DType::F32, {3})}});
+  write_safetensors(dir.file("m.safetensors"), {{"a", sample_array(DType::F64, {4})}, {"b", sample_array(DType::F32, {3})}});
   const std::string raw = testing::read_text(dir.file("m.safetensors"));
   SafetensorsFile file = read_safetensors(dir.file("m.safetensors"));
   const Array& a = file.arrays[0].second;
@@ -89,11 +79,11 @@ TEST(SafetensorsTest, ReadsAreZeroCopyIntoOneMap) {
   // The arrays keep the map alive after the file object is gone.
   Array kept = a;
   file = {};
-  EXPECT_EQ(bytes_of(kept), bytes_of(sample(DType::F64, {4})));
+  EXPECT_EQ(bytes_of(kept), bytes_of(sample_array(DType::F64, {4})));
 }
 
 TEST(SafetensorsTest, HeaderIsCompactJsonPaddedToEightBytes) {
-  const std::string header = safetensors_header_bytes({{"w", sample(DType::F32, {2, 2})}}, {{"format", "pt"}}, "x");
+  const std::string header = safetensors_header_bytes({{"w", sample_array(DType::F32, {2, 2})}}, {{"format", "pt"}}, "x");
   const std::string json =
       R"({"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})";
   EXPECT_EQ(header.substr(8), json + std::string((8 - json.size() % 8) % 8, ' '));
@@ -231,7 +221,7 @@ TEST(SafetensorsTest, WriterRefusesBadNamesAndLeavesNothing) {
     }
     return std::string("(no error)");
   };
-  const Array a = sample(DType::F32, {2});
+  const Array a = sample_array(DType::F32, {2});
   EXPECT_EQ(write_error({{"w", a}, {"v", a}, {"w", a}}), "tensor 'w' appears twice");
   EXPECT_EQ(write_error({{"__metadata__", a}}), "'__metadata__' cannot be a tensor name");
   EXPECT_CONTAINS(write_error({{"bad\xff", a}}), "not valid UTF-8");
