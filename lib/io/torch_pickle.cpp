@@ -179,6 +179,13 @@ PickleValue* call(PickleArena& arena, const PickleValue& callable, const PickleV
       return copy_tensor(arena, *inner, true, nullptr);
     return inner;
   }
+  if (name == "torch.jit._pickle.restore_type_tag") {
+    // LibTorch's own pickler (torch::pickle_save, TorchScript) wraps typed containers in this call, which
+    // returns its first argument unchanged. Every value lives mutable in the arena; only the hook's view
+    // of the arguments is const.
+    expect_args(name, a.size(), 2, 2);
+    return const_cast<PickleValue*>(a[0]);
+  }
   if (name == "torch.Size") {
     expect_args(name, a.size(), 1, 1);
     if (!a[0]->is(Kind::Tuple) && !a[0]->is(Kind::List)) return nullptr;
