@@ -29,7 +29,9 @@ int run_group(const std::string& group, const std::vector<Command>& verbs, int a
   const std::string verb = argc > 1 ? argv[1] : "";
   if (verb.empty() || verb == "--help" || verb == "-h" || verb == "help") {
     std::cout << "Usage: latentlab " << group << " <verb> [options]\n\nVerbs:\n";
-    for (const auto& v : verbs) std::cout << "  " << v.name << std::string(12 - std::min<size_t>(11, std::string(v.name).size()), ' ') << v.summary << "\n";
+    for (const auto& v : verbs)
+      std::cout << "  " << v.name << std::string(12 - std::min<size_t>(11, std::string(v.name).size()), ' ')
+                << v.summary << "\n";
     std::cout << "\n`latentlab " << group << " <verb> --help` describes one verb.\n";
     return verb.empty() ? 2 : 0;
   }

@@ -17,8 +17,10 @@ void print_usage() {
                "Usage: latentlab <command> [options]\n"
                " e.g.: latentlab weights inspect model.safetensors\n\nCommands:\n";
   for (const auto& c : commands())
-    std::cout << "  " << c.name << std::string(12 - std::min<size_t>(11, std::strlen(c.name)), ' ') << c.summary << "\n";
-  std::cout << "\n`latentlab <command> --help` describes a command; every option can also come from --config FILE.ini.\n";
+    std::cout << "  " << c.name << std::string(12 - std::min<size_t>(11, std::strlen(c.name)), ' ') << c.summary
+              << "\n";
+  std::cout
+      << "\n`latentlab <command> --help` describes a command; every option can also come from --config FILE.ini.\n";
 }
 
 }  // namespace
@@ -41,8 +43,8 @@ int main(int argc, char** argv) {
       if (argc > 2 && argv[2][0] != '-') label += std::string(" ") + argv[2];  // "weights inspect"
       return c.run(argc - 1, argv + 1);
     }
-    std::cerr << "latentlab: error: '" << name << "': unknown command (known: "
-              << latentlab::tools::known_names(commands()) << ")\n";
+    std::cerr << "latentlab: error: '" << name
+              << "': unknown command (known: " << latentlab::tools::known_names(commands()) << ")\n";
     return 2;
   } catch (const latentlab::UserError& e) {
     std::cerr << "latentlab " << label << ": error: " << e.what() << "\n";

@@ -125,8 +125,10 @@ int smoke_main(int argc, const char* const* argv) {
   // Save, reload into a fresh model, compare outputs bit for bit.
   const std::string weights_path = options.out + "/smoke-autoencoder.safetensors";
   io::NamedArrays arrays;
-  for (const auto& item : model->named_parameters()) arrays.emplace_back(item.key(), io::to_array(item.value(), item.key()));
-  for (const auto& item : model->named_buffers()) arrays.emplace_back(item.key(), io::to_array(item.value(), item.key()));
+  for (const auto& item : model->named_parameters())
+    arrays.emplace_back(item.key(), io::to_array(item.value(), item.key()));
+  for (const auto& item : model->named_buffers())
+    arrays.emplace_back(item.key(), io::to_array(item.value(), item.key()));
   io::write_safetensors(weights_path, arrays, {{"format", "pt"}, {"producer", "latentlab smoke"}});
   auto reloaded = make_autoencoder();
   const auto file = io::load_weights(weights_path);
@@ -149,10 +151,13 @@ int smoke_main(int argc, const char* const* argv) {
   const double gflops = gemm_gflops();
   const bool learned = last < 0.5 * first;
 
-  nlohmann::json results = {{"loss_first", first},           {"loss_last", last},
-                            {"loss_ratio", last / first},    {"train_seconds", train_seconds},
+  nlohmann::json results = {{"loss_first", first},
+                            {"loss_last", last},
+                            {"loss_ratio", last / first},
+                            {"train_seconds", train_seconds},
                             {"images_per_second", options.steps * options.batch_size / train_seconds},
-                            {"reload_identical", identical}, {"gemm_1024_gflops", gflops},
+                            {"reload_identical", identical},
+                            {"gemm_1024_gflops", gflops},
                             {"passed", identical && learned}};
   nlohmann::json protocol = {{"data", "blobs"}, {"model", "conv-autoencoder-f4c4"}, {"seed", runtime.seed}};
   const auto doc = io::make_results({"smoke", runtime.device, runtime.threads, parser.resolved()}, protocol,

@@ -45,9 +45,12 @@ int inspect_main(int argc, const char* const* argv) {
     tensors.push_back({{"name", name}, {"dtype", io::dtype_name(array.dtype)}, {"shape", array.shape}});
   }
   if (json) {
-    nlohmann::json doc = {{"path", path},           {"format", io::format_name(file.format)},
-                          {"selected", file.selected}, {"metadata", file.metadata},
-                          {"tensors", tensors},     {"total_parameters", parameters},
+    nlohmann::json doc = {{"path", path},
+                          {"format", io::format_name(file.format)},
+                          {"selected", file.selected},
+                          {"metadata", file.metadata},
+                          {"tensors", tensors},
+                          {"total_parameters", parameters},
                           {"total_bytes", bytes}};
     std::cout << doc.dump(2) << "\n";
     return 0;
@@ -63,7 +66,8 @@ int inspect_main(int argc, const char* const* argv) {
       std::cout << fmt::format("  … {} more (--all lists them)\n", file.arrays.size() - 200);
       break;
     }
-    std::cout << fmt::format("  {:<{}}  {:<5} {}\n", name, width, io::dtype_name(array.dtype), io::shape_string(array.shape));
+    std::cout << fmt::format("  {:<{}}  {:<5} {}\n", name, width, io::dtype_name(array.dtype),
+                             io::shape_string(array.shape));
   }
   std::cout << fmt::format("{} tensors, {} parameters ({:.2f} M), {:.1f} MiB\n", file.arrays.size(), parameters,
                            parameters / 1e6, bytes / 1048576.0);
@@ -77,11 +81,11 @@ int convert_main(int argc, const char* const* argv) {
   options.add("prefix", &prefix, "Keep only tensors whose name starts with this prefix, and strip it (e.g. 'model.')");
   options.add("rename-map", &rename_map, "File of 'FROM TO' lines renaming tensors (docs/formats.md)");
   options.add_choice("dtype", &dtype, {"keep", "f32", "f16", "bf16"}, "Cast floating-point tensors");
-  CommandParser parser({"weights convert",
-                        "Converts a weights file to safetensors, optionally selecting, renaming and casting tensors.",
-                        "latentlab weights convert [options] IN OUT.safetensors",
-                        "latentlab weights convert --select state_dict --prefix first_stage_model. vae.ckpt vae.safetensors",
-                        "latentlab weights inspect"});
+  CommandParser parser(
+      {"weights convert", "Converts a weights file to safetensors, optionally selecting, renaming and casting tensors.",
+       "latentlab weights convert [options] IN OUT.safetensors",
+       "latentlab weights convert --select state_dict --prefix first_stage_model. vae.ckpt vae.safetensors",
+       "latentlab weights inspect"});
   parser.add(options);
   parser.positional("IN", &in, "safetensors, .pth/.pt (zip or legacy), .npz or .npy");
   parser.positional("OUT", &out, "Output .safetensors file (written atomically)");

@@ -56,7 +56,9 @@ AutocastScope::AutocastScope(c10::DeviceType device, c10::ScalarType dtype, bool
   set_autocast(device, enabled, dtype);
 }
 
-AutocastScope::~AutocastScope() { set_autocast(device_, was_enabled_, previous_dtype_); }
+AutocastScope::~AutocastScope() {
+  set_autocast(device_, was_enabled_, previous_dtype_);
+}
 
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
@@ -67,7 +69,9 @@ std::string torch_version() {
          std::to_string(TORCH_VERSION_PATCH);
 }
 
-int cuda_device_count() { return torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0; }
+int cuda_device_count() {
+  return torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
+}
 
 std::string cuda_device_name(int index) {
 #ifdef LATENTLAB_WITH_CUDA

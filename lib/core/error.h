@@ -55,7 +55,7 @@ uint64_t checked_add(uint64_t a, uint64_t b, const std::string& subject);
 
 }  // namespace latentlab
 
-#define LATENTLAB_ASSERT(condition, ...)                                                            \
-  do {                                                                                              \
+#define LATENTLAB_ASSERT(condition, ...)                                                                     \
+  do {                                                                                                       \
     if (!(condition)) ::latentlab::internal_error(__FILE__, __LINE__, #condition, fmt::format(__VA_ARGS__)); \
   } while (0)

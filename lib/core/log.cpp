@@ -10,8 +10,12 @@ std::atomic<Level> g_level{Level::Info};
 std::mutex g_mutex;  // one line at a time from several threads
 }  // namespace
 
-void set_level(Level level) { g_level = level; }
-Level level() { return g_level; }
+void set_level(Level level) {
+  g_level = level;
+}
+Level level() {
+  return g_level;
+}
 
 void write(Level level, const std::string& line) {
   const char* tag = level == Level::Warn ? "warning: " : level == Level::Debug ? "debug: " : "";

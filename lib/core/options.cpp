@@ -35,7 +35,9 @@ OptionGroup::OptionGroup(std::string caption)
 OptionGroup::~OptionGroup() = default;
 OptionGroup::OptionGroup(OptionGroup&&) noexcept = default;
 
-po::options_description& OptionGroup::description() { return *description_; }
+po::options_description& OptionGroup::description() {
+  return *description_;
+}
 
 template <typename T>
 static void add_value(po::options_description& description, std::vector<std::function<void(nlohmann::json&)>>& getters,
@@ -99,15 +101,17 @@ struct CommandParser::Positional {
 CommandParser::CommandParser(CommandHelp help) : help_(std::move(help)) {}
 CommandParser::~CommandParser() = default;
 
-void CommandParser::add(OptionGroup& group) { groups_.push_back(&group); }
+void CommandParser::add(OptionGroup& group) {
+  groups_.push_back(&group);
+}
 
 void CommandParser::positional(const std::string& name, std::string* value, const std::string& help) {
   LATENTLAB_ASSERT(positionals_.empty() || !positionals_.back().values, "a list positional must be last");
   positionals_.push_back({name, help, value, nullptr, 1});
 }
 
-void CommandParser::positional_list(const std::string& name, std::vector<std::string>* values,
-                                    const std::string& help, size_t min_count) {
+void CommandParser::positional_list(const std::string& name, std::vector<std::string>* values, const std::string& help,
+                                    size_t min_count) {
   LATENTLAB_ASSERT(positionals_.empty() || !positionals_.back().values, "a list positional must be last");
   positionals_.push_back({name, help, nullptr, values, min_count});
 }
@@ -119,7 +123,8 @@ std::string CommandParser::help_text() const {
   if (!help_.see_also.empty()) out << "See also: " << help_.see_also << "\n";
   if (!positionals_.empty()) {
     out << "\nArguments:\n";
-    for (const auto& p : positionals_) out << "  " << p.name << std::string(p.name.size() < 22 ? 22 - p.name.size() : 1, ' ') << p.help << "\n";
+    for (const auto& p : positionals_)
+      out << "  " << p.name << std::string(p.name.size() < 22 ? 22 - p.name.size() : 1, ' ') << p.help << "\n";
   }
   for (const auto* group : groups_) out << "\n" << const_cast<OptionGroup*>(group)->description();
   out << "\nGeneral:\n"
@@ -202,8 +207,10 @@ nlohmann::json CommandParser::resolved(bool options_only) const {
   for (const auto* group : groups_) group->resolve(out);
   if (options_only) return out;
   for (const auto& p : positionals_) {
-    if (p.value) out[p.name] = *p.value;
-    else out[p.name] = *p.values;
+    if (p.value)
+      out[p.name] = *p.value;
+    else
+      out[p.name] = *p.values;
   }
   return out;
 }
@@ -212,7 +219,8 @@ std::string to_ini(const nlohmann::json& resolved) {
   std::ostringstream out;
   for (const auto& [key, value] : resolved.items()) {
     if (value.is_array()) {
-      for (const auto& item : value) out << key << " = " << (item.is_string() ? item.get<std::string>() : item.dump()) << "\n";
+      for (const auto& item : value)
+        out << key << " = " << (item.is_string() ? item.get<std::string>() : item.dump()) << "\n";
       if (value.empty()) out << "# " << key << " =\n";
     } else if (value.is_string()) {
       out << key << " = " << value.get<std::string>() << "\n";

@@ -63,8 +63,7 @@ std::string ProgressBar::format_duration(double seconds) {
 std::string ProgressBar::render(double elapsed, int width) const {
   const double rate = elapsed > 0 ? done_ / elapsed : 0.0;
   if (total_ <= 0) {
-    return fmt::format("{} {} {} [{}, {}]", label_, done_, unit_, format_duration(elapsed),
-                       format_rate(rate, unit_));
+    return fmt::format("{} {} {} [{}, {}]", label_, done_, unit_, format_duration(elapsed), format_rate(rate, unit_));
   }
   const double fraction = std::clamp(static_cast<double>(done_) / total_, 0.0, 1.0);
   const double eta = rate > 0 ? (total_ - done_) / rate : NAN;

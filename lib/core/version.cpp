@@ -17,7 +17,9 @@
 
 namespace latentlab {
 
-const char* tool_version() { return LATENTLAB_VERSION; }
+const char* tool_version() {
+  return LATENTLAB_VERSION;
+}
 
 std::string loaded_blas() {
   void* symbol = dlsym(RTLD_DEFAULT, "sgemm_");
@@ -64,10 +66,14 @@ VersionInfo version_info() {
 }
 
 nlohmann::json to_json(const VersionInfo& info) {
-  return {{"tool_version", info.tool},   {"git_commit", info.git_commit},
-          {"libtorch", info.torch},      {"cuda_build", info.cuda_build},
-          {"cuda_devices", info.cuda_devices}, {"cuda_device_names", info.cuda_device_names},
-          {"threads", info.threads},     {"blas", info.blas},
+  return {{"tool_version", info.tool},
+          {"git_commit", info.git_commit},
+          {"libtorch", info.torch},
+          {"cuda_build", info.cuda_build},
+          {"cuda_devices", info.cuda_devices},
+          {"cuda_device_names", info.cuda_device_names},
+          {"threads", info.threads},
+          {"blas", info.blas},
           {"features", info.features}};
 }
 

@@ -41,6 +41,8 @@ uint64_t checked_numel(const Shape& shape, const std::string& subject) {
   return n;
 }
 
-std::string shape_string(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+std::string shape_string(const Shape& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
 
 }  // namespace latentlab::io

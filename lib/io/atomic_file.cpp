@@ -68,7 +68,8 @@ void AtomicFile::commit() {
   const bool synced = ::fsync(fd) == 0;
   ::close(fd);
   if (!synced) fail(path_, "fsync failed: {}", std::strerror(errno));
-  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) fail(path_, "cannot rename into place: {}", std::strerror(errno));
+  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0)
+    fail(path_, "cannot rename into place: {}", std::strerror(errno));
   committed_ = true;
   fsync_directory_of(path_);
 }

@@ -27,13 +27,21 @@ constexpr std::array<DTypeNames, 10> kNames{{
     {DType::Bool, 1, "BOOL", "|b1", "BoolStorage"},
 }};
 
-const DTypeNames& names(DType dtype) { return kNames[static_cast<size_t>(dtype)]; }
+const DTypeNames& names(DType dtype) {
+  return kNames[static_cast<size_t>(dtype)];
+}
 
 }  // namespace
 
-size_t dtype_size(DType dtype) { return names(dtype).size; }
-const char* dtype_name(DType dtype) { return names(dtype).safetensors; }
-const char* numpy_descr(DType dtype) { return names(dtype).numpy; }
+size_t dtype_size(DType dtype) {
+  return names(dtype).size;
+}
+const char* dtype_name(DType dtype) {
+  return names(dtype).safetensors;
+}
+const char* numpy_descr(DType dtype) {
+  return names(dtype).numpy;
+}
 
 std::optional<DType> dtype_from_safetensors(const std::string& name) {
   for (const auto& n : kNames)

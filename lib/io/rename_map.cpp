@@ -40,8 +40,7 @@ static const RenameRule* best_rule(const std::vector<RenameRule>& rules, const s
   for (const auto& rule : rules) {
     if (!rule.is_prefix()) {
       if (rule.from == name) return &rule;
-    } else if (name.compare(0, rule.from.size(), rule.from) == 0 &&
-               (!best || rule.from.size() > best->from.size())) {
+    } else if (name.compare(0, rule.from.size(), rule.from) == 0 && (!best || rule.from.size() > best->from.size())) {
       best = &rule;
     }
   }

@@ -36,8 +36,7 @@ InputRecord describe_input(const std::string& role, const std::string& path) {
   if (looks_like_results(path)) {
     const auto bytes = read_file(path);
     const auto doc = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
-    if (is_results(doc) && doc.contains(kKeyProtocol))
-      record.protocol = doc[kKeyProtocol];
+    if (is_results(doc) && doc.contains(kKeyProtocol)) record.protocol = doc[kKeyProtocol];
   }
   return record;
 }
@@ -83,8 +82,7 @@ nlohmann::json read_results(const std::string& path) {
   const auto bytes = read_file(path);
   const auto doc = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
   if (doc.is_discarded()) fail(path, "not valid JSON");
-  if (!is_results(doc))
-    fail(path, "not a latentlab results file (schema '{}' expected)", kResultsSchema);
+  if (!is_results(doc)) fail(path, "not a latentlab results file (schema '{}' expected)", kResultsSchema);
   return doc;
 }
 

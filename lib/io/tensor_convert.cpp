@@ -8,16 +8,26 @@ namespace latentlab::io {
 
 c10::ScalarType to_scalar_type(DType dtype) {
   switch (dtype) {
-    case DType::F64: return at::kDouble;
-    case DType::F32: return at::kFloat;
-    case DType::F16: return at::kHalf;
-    case DType::BF16: return at::kBFloat16;
-    case DType::I64: return at::kLong;
-    case DType::I32: return at::kInt;
-    case DType::I16: return at::kShort;
-    case DType::I8: return at::kChar;
-    case DType::U8: return at::kByte;
-    case DType::Bool: return at::kBool;
+    case DType::F64:
+      return at::kDouble;
+    case DType::F32:
+      return at::kFloat;
+    case DType::F16:
+      return at::kHalf;
+    case DType::BF16:
+      return at::kBFloat16;
+    case DType::I64:
+      return at::kLong;
+    case DType::I32:
+      return at::kInt;
+    case DType::I16:
+      return at::kShort;
+    case DType::I8:
+      return at::kChar;
+    case DType::U8:
+      return at::kByte;
+    case DType::Bool:
+      return at::kBool;
   }
   LATENTLAB_ASSERT(false, "unknown dtype {}", static_cast<int>(dtype));
 }
@@ -33,8 +43,9 @@ at::Tensor to_tensor(const Array& array) {
   auto owner = array.owner;
   std::vector<int64_t> sizes(array.shape.begin(), array.shape.end());
   if (array.nbytes == 0) return at::empty(sizes, at::TensorOptions().dtype(to_scalar_type(array.dtype)));
-  return at::from_blob(const_cast<uint8_t*>(array.data), sizes, [owner](void*) mutable { owner.reset(); },
-                       at::TensorOptions().dtype(to_scalar_type(array.dtype)));
+  return at::from_blob(
+      const_cast<uint8_t*>(array.data), sizes, [owner](void*) mutable { owner.reset(); },
+      at::TensorOptions().dtype(to_scalar_type(array.dtype)));
 }
 
 Array to_array(const at::Tensor& tensor, const std::string& name) {

@@ -33,11 +33,16 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 const char* format_name(WeightsFormat format) {
   switch (format) {
-    case WeightsFormat::Safetensors: return "safetensors";
-    case WeightsFormat::PthZip: return "pth-zip";
-    case WeightsFormat::PthLegacy: return "pth-legacy";
-    case WeightsFormat::Npz: return "npz";
-    case WeightsFormat::Npy: return "npy";
+    case WeightsFormat::Safetensors:
+      return "safetensors";
+    case WeightsFormat::PthZip:
+      return "pth-zip";
+    case WeightsFormat::PthLegacy:
+      return "pth-legacy";
+    case WeightsFormat::Npz:
+      return "npz";
+    case WeightsFormat::Npy:
+      return "npy";
   }
   return "?";
 }

@@ -35,7 +35,9 @@ double best_of_3(const std::function<void()>& run) {
   return best;
 }
 
-double touch(const at::Tensor& t) { return t.sum().item<double>(); }
+double touch(const at::Tensor& t) {
+  return t.sum().item<double>();
+}
 
 }  // namespace
 
@@ -45,10 +47,13 @@ int main(int argc, char** argv) {
   c10::Dict<std::string, at::Tensor> state;
   io::NamedArrays arrays;
   for (int64_t b = 0; b < blocks; ++b) {
-    for (const auto& [name, shape] : std::vector<std::pair<std::string, std::vector<int64_t>>>{
-             {"attn.qkv.weight", {3 * width, width}}, {"attn.qkv.bias", {3 * width}},
-             {"attn.proj.weight", {width, width}},    {"mlp.fc1.weight", {4 * width, width}},
-             {"mlp.fc2.weight", {width, 4 * width}},  {"norm.weight", {width}}}) {
+    for (const auto& [name, shape] :
+         std::vector<std::pair<std::string, std::vector<int64_t>>>{{"attn.qkv.weight", {3 * width, width}},
+                                                                   {"attn.qkv.bias", {3 * width}},
+                                                                   {"attn.proj.weight", {width, width}},
+                                                                   {"mlp.fc1.weight", {4 * width, width}},
+                                                                   {"mlp.fc2.weight", {width, 4 * width}},
+                                                                   {"norm.weight", {width}}}) {
       const std::string full = "blocks." + std::to_string(b) + "." + name;
       auto t = at::randn(shape);
       state.insert(full, t);

@@ -60,8 +60,9 @@ void expect_clean(Outcome& outcome, const std::string& what, F&& step) {
 }
 
 NamedArrays sample_arrays() {
-  return {{"w", sample_array(DType::F32, {2, 3})},  {"b", sample_array(DType::F16, {3})}, {"i", sample_array(DType::I64, {2})},
-          {"flag", sample_array(DType::Bool, {4})}, {"s", sample_array(DType::F64, {})},  {"e", sample_array(DType::U8, {0, 2})}};
+  return {{"w", sample_array(DType::F32, {2, 3})}, {"b", sample_array(DType::F16, {3})},
+          {"i", sample_array(DType::I64, {2})},    {"flag", sample_array(DType::Bool, {4})},
+          {"s", sample_array(DType::F64, {})},     {"e", sample_array(DType::U8, {0, 2})}};
 }
 
 std::string valid_safetensors() {

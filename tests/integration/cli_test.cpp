@@ -13,9 +13,13 @@ namespace {
 
 using testing::run_command;
 
-testing::CommandResult latentlab(const std::string& args) { return run_command(std::string(LATENTLAB_BINARY) + " " + args); }
+testing::CommandResult latentlab(const std::string& args) {
+  return run_command(std::string(LATENTLAB_BINARY) + " " + args);
+}
 
-size_t lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
+size_t lines(const std::string& text) {
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
 
 TEST(Cli, NoArgumentsPrintsUsageAndFails) {
   const auto r = latentlab("");
@@ -50,8 +54,8 @@ TEST(Cli, VersionReportsTorchThreadsAndBlas) {
 }
 
 TEST(Cli, EveryLevelHasHelp) {
-  for (const char* args : {"version --help", "smoke --help", "weights --help", "weights inspect --help",
-                           "weights convert --help"}) {
+  for (const char* args :
+       {"version --help", "smoke --help", "weights --help", "weights inspect --help", "weights convert --help"}) {
     const auto r = latentlab(args);
     EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.err;
     EXPECT_NE(r.out.find("Usage:"), std::string::npos) << args;
@@ -61,8 +65,9 @@ TEST(Cli, EveryLevelHasHelp) {
 TEST(Cli, UsageErrorsExitTwoInOneLine) {
   testing::ScratchDir dir;
   testing::write_bytes(dir.file("bad.ini"), "steps = 3\nstepz = 4\n");
-  for (const std::string& args : std::vector<std::string>{"smoke --steps 0", "smoke --stepz 3", "smoke --device tpu",
-                                 "smoke --config " + dir.file("bad.ini"), "weights frob", "version extra"}) {
+  for (const std::string& args :
+       std::vector<std::string>{"smoke --steps 0", "smoke --stepz 3", "smoke --device tpu",
+                                "smoke --config " + dir.file("bad.ini"), "weights frob", "version extra"}) {
     const auto r = latentlab(args + " --out " + dir.file("o"));
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
     EXPECT_EQ(lines(r.err), 1u) << args << "\n" << r.err;
@@ -102,7 +107,8 @@ TEST(Cli, SmokeTrainsSavesReloadsAndConvertRoundTrips) {
   const auto convert = latentlab("weights convert --rename-map " + dir.file("map.txt") + " --dtype bf16 " + weights +
                                  " " + dir.file("converted.safetensors"));
   ASSERT_EQ(convert.exit_code, 0) << convert.err;
-  const auto converted = nlohmann::json::parse(latentlab("weights inspect --json " + dir.file("converted.safetensors")).out);
+  const auto converted =
+      nlohmann::json::parse(latentlab("weights inspect --json " + dir.file("converted.safetensors")).out);
   EXPECT_EQ(converted["tensors"][0]["name"], "first.weight");
   EXPECT_EQ(converted["tensors"][0]["dtype"], "BF16");
   EXPECT_EQ(converted["total_parameters"], listing["total_parameters"]);

@@ -28,6 +28,8 @@ inline io::Array sample_array(io::DType dtype, const io::Shape& shape, uint8_t s
   return io::Array::from_buffer(dtype, shape, buffer);
 }
 
-inline std::vector<uint8_t> bytes_of(const io::Array& a) { return {a.data, a.data + a.nbytes}; }
+inline std::vector<uint8_t> bytes_of(const io::Array& a) {
+  return {a.data, a.data + a.nbytes};
+}
 
 }  // namespace latentlab::testing

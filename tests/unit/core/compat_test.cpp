@@ -27,7 +27,8 @@ TEST(Compat, AttentionMatchesExplicitSoftmax) {
   auto q = at::randn({2, 3, 7, 8}, at::kDouble), k = at::randn({2, 3, 5, 8}, at::kDouble);
   auto v = at::randn({2, 3, 5, 4}, at::kDouble);
   // float64 inputs: both paths are exact up to summation order.
-  EXPECT_TRUE(at::allclose(compat::scaled_dot_product_attention(q, k, v), manual_attention(q, k, v, false), 1e-12, 1e-12));
+  EXPECT_TRUE(
+      at::allclose(compat::scaled_dot_product_attention(q, k, v), manual_attention(q, k, v, false), 1e-12, 1e-12));
 }
 
 TEST(Compat, CausalAttentionMasksTheFuture) {
@@ -54,16 +55,17 @@ TEST(Compat, CpuAutocastMakesLinearBFloat16AndRestores) {
 
 TEST(Compat, SetLearningRateReachesEveryGroup) {
   torch::nn::Linear a(2, 2), b(2, 2);
-  torch::optim::AdamW optimizer({torch::optim::OptimizerParamGroup(a->parameters()),
-                                 torch::optim::OptimizerParamGroup(b->parameters())},
-                                torch::optim::AdamWOptions(1e-3));
+  torch::optim::AdamW optimizer(
+      {torch::optim::OptimizerParamGroup(a->parameters()), torch::optim::OptimizerParamGroup(b->parameters())},
+      torch::optim::AdamWOptions(1e-3));
   compat::set_learning_rate(optimizer, 0.25);
   for (auto& group : optimizer.param_groups()) EXPECT_EQ(group.options().get_lr(), 0.25);
 }
 
 TEST(Compat, VersionMacroAgreesWithVersionString) {
   const std::string version = compat::torch_version();
-  EXPECT_EQ(version.rfind(std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + ".", 0), 0u);
+  EXPECT_EQ(version.rfind(std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + ".", 0),
+            0u);
   EXPECT_TRUE(LATENTLAB_TORCH_AT_LEAST(1, 13));
   EXPECT_FALSE(LATENTLAB_TORCH_AT_LEAST(TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR + 1));
 }

@@ -60,11 +60,11 @@ TEST(Options, LaterConfigWinsAndCommandLineWinsOverAll) {
   testing::write_bytes(dir.file("a.ini"), "# first\nsteps = 5\nlr = 0.5\nflip = true\n");
   testing::write_bytes(dir.file("b.ini"), "steps = 7\n");
   auto p = parse({"--config", dir.file("a.ini"), "--config", dir.file("b.ini"), "out.json"});
-  EXPECT_EQ(p.options.steps, 7);       // b.ini is later than a.ini
-  EXPECT_EQ(p.options.lr, 0.5);        // only in a.ini
+  EXPECT_EQ(p.options.steps, 7);  // b.ini is later than a.ini
+  EXPECT_EQ(p.options.lr, 0.5);   // only in a.ini
   EXPECT_TRUE(p.options.flip);
   auto q = parse({"--steps", "9", "--config", dir.file("a.ini"), "--config", dir.file("b.ini"), "out.json"});
-  EXPECT_EQ(q.options.steps, 9);       // command line beats every file, wherever it stands
+  EXPECT_EQ(q.options.steps, 9);  // command line beats every file, wherever it stands
 }
 
 TEST(Options, RepeatedListOptionAppends) {
@@ -116,7 +116,8 @@ TEST(Options, HelpStopsAndIsGeneratedFromDefinitions) {
   auto p = parse({"--help"});
   const std::string help = ::testing::internal::GetCapturedStdout();
   EXPECT_FALSE(p.proceed);
-  for (const char* part : {"Does toy things.", "Usage: latentlab toy", "e.g.:", "--steps", "(=10)", "fast|exact", "--config"})
+  for (const char* part :
+       {"Does toy things.", "Usage: latentlab toy", "e.g.:", "--steps", "(=10)", "fast|exact", "--config"})
     EXPECT_NE(help.find(part), std::string::npos) << part << "\n" << help;
 }
 

@@ -79,15 +79,15 @@ TEST(NpyTest, HeaderIsByteForByteWhatNumpyWrites) {
   // np.save(io.BytesIO(), np.zeros((3, 4), np.float32)) and friends, numpy 1.24.2.
   const auto header = [](const Array& a) { return npy_header_bytes(a, "x"); };
   const std::string pad = std::string(58, ' ');
-  EXPECT_EQ(header(sample_array(DType::F32, {3, 4})), std::string("\x93NUMPY\x01\x00v\x00", 10) +
-                                                    "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }" +
-                                                    pad + "\n");
+  EXPECT_EQ(header(sample_array(DType::F32, {3, 4})),
+            std::string("\x93NUMPY\x01\x00v\x00", 10) + "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }" +
+                pad + "\n");
   EXPECT_EQ(header(sample_array(DType::F64, {})), std::string("\x93NUMPY\x01\x00v\x00", 10) +
-                                                "{'descr': '<f8', 'fortran_order': False, 'shape': (), }" +
-                                                std::string(62, ' ') + "\n");
+                                                      "{'descr': '<f8', 'fortran_order': False, 'shape': (), }" +
+                                                      std::string(62, ' ') + "\n");
   EXPECT_EQ(header(sample_array(DType::Bool, {5})), std::string("\x93NUMPY\x01\x00v\x00", 10) +
-                                                  "{'descr': '|b1', 'fortran_order': False, 'shape': (5,), }" +
-                                                  std::string(60, ' ') + "\n");
+                                                        "{'descr': '|b1', 'fortran_order': False, 'shape': (5,), }" +
+                                                        std::string(60, ' ') + "\n");
   for (const Shape& shape : {Shape{7}, Shape{123456789, 0}, Shape{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}}) {
     const std::string h = header(sample_array(DType::U8, shape));
     EXPECT_EQ(h.size() % 64, 0u);

@@ -50,7 +50,8 @@ class NpzTest : public ::testing::TestWithParam<bool> {};
 TEST_P(NpzTest, RoundTripsEveryDTypeInOrder) {
   testing::ScratchDir dir;
   NamedArrays arrays;
-  for (DType dtype : kNumpyDTypes) arrays.emplace_back(std::string("z_") + dtype_name(dtype), sample_array(dtype, {3, 4, 5}));
+  for (DType dtype : kNumpyDTypes)
+    arrays.emplace_back(std::string("z_") + dtype_name(dtype), sample_array(dtype, {3, 4, 5}));
   arrays.emplace_back("scalar", sample_array(DType::F64, {}));
   arrays.emplace_back("empty", sample_array(DType::U8, {0, 2}));
   arrays.emplace_back("a/nested name", sample_array(DType::I32, {2}));
@@ -176,7 +177,9 @@ TEST(NpzFormatTest, ReadErrorsNameTheArchiveAndTheArray) {
   testing::ScratchDir dir;
   const std::string path = dir.file("s.npz");
   write_npz(path,
-            {{"mu", sample_array(DType::F64, {4})}, {"sigma", sample_array(DType::F64, {4, 4})}, {"s", sample_array(DType::F64, {})}},
+            {{"mu", sample_array(DType::F64, {4})},
+             {"sigma", sample_array(DType::F64, {4, 4})},
+             {"s", sample_array(DType::F64, {})}},
             false);
   NpzReader reader(path);
   EXPECT_EQ(problem_of(path, [&] { reader.read("mean"); }), "no array 'mean' in the archive (it holds: mu, sigma, s)");
@@ -213,11 +216,12 @@ TEST(NpzFormatTest, WriterRefusesBFloat16AndDuplicatesAndLeavesNothing) {
                          write_npz(path, {{"x", sample_array(DType::BF16, {2})}}, false);
                        }),
             "member 'x.npy': BF16 arrays have no numpy dtype; convert to float32 before saving as .npy/.npz");
-  EXPECT_EQ(problem_of(path,
-                       [&] {
-                         write_npz(path, {{"x", sample_array(DType::U8, {2})}, {"x", sample_array(DType::U8, {1})}}, true);
-                       }),
-            "array 'x' appears twice");
+  EXPECT_EQ(
+      problem_of(path,
+                 [&] {
+                   write_npz(path, {{"x", sample_array(DType::U8, {2})}, {"x", sample_array(DType::U8, {1})}}, true);
+                 }),
+      "array 'x' appears twice");
   EXPECT_TRUE(dir.list().empty());
 }
 

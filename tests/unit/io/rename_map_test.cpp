@@ -7,7 +7,9 @@
 namespace latentlab::io {
 namespace {
 
-Array scalar(float v) { return Array::copy_of(DType::F32, {}, &v, sizeof v); }
+Array scalar(float v) {
+  return Array::copy_of(DType::F32, {}, &v, sizeof v);
+}
 
 TEST(RenameMap, ExactBeatsPrefixAndLongestPrefixWins) {
   const auto map = RenameMap::parse(

@@ -44,7 +44,8 @@ std::string read_error(const std::string& bytes) {
 TEST(SafetensorsTest, RoundTripsEveryDTypeWithMetadata) {
   testing::ScratchDir dir;
   NamedArrays arrays;
-  for (DType dtype : kAllDTypes) arrays.emplace_back(std::string("t_") + dtype_name(dtype), sample_array(dtype, {2, 3, 5}));
+  for (DType dtype : kAllDTypes)
+    arrays.emplace_back(std::string("t_") + dtype_name(dtype), sample_array(dtype, {2, 3, 5}));
   arrays.emplace_back("scalar", sample_array(DType::F64, {}));
   arrays.emplace_back("empty", sample_array(DType::F32, {0, 3}));
   arrays.emplace_back("odd.name/with \"quotes\" and ünïcode", sample_array(DType::U8, {3}));
@@ -66,7 +67,8 @@ TEST(SafetensorsTest, RoundTripsEveryDTypeWithMetadata) {
 
 TEST(SafetensorsTest, ReadsAreZeroCopyIntoOneMap) {
   testing::ScratchDir dir;
-  write_safetensors(dir.file("m.safetensors"), {{"a", sample_array(DType::F64, {4})}, {"b", sample_array(DType::F32, {3})}});
+  write_safetensors(dir.file("m.safetensors"),
+                    {{"a", sample_array(DType::F64, {4})}, {"b", sample_array(DType::F32, {3})}});
   const std::string raw = testing::read_text(dir.file("m.safetensors"));
   SafetensorsFile file = read_safetensors(dir.file("m.safetensors"));
   const Array& a = file.arrays[0].second;
@@ -83,7 +85,8 @@ TEST(SafetensorsTest, ReadsAreZeroCopyIntoOneMap) {
 }
 
 TEST(SafetensorsTest, HeaderIsCompactJsonPaddedToEightBytes) {
-  const std::string header = safetensors_header_bytes({{"w", sample_array(DType::F32, {2, 2})}}, {{"format", "pt"}}, "x");
+  const std::string header =
+      safetensors_header_bytes({{"w", sample_array(DType::F32, {2, 2})}}, {{"format", "pt"}}, "x");
   const std::string json =
       R"({"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})";
   EXPECT_EQ(header.substr(8), json + std::string((8 - json.size() % 8) % 8, ' '));

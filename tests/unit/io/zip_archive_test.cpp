@@ -8,7 +8,9 @@
 namespace latentlab::io {
 namespace {
 
-std::vector<uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
+std::vector<uint8_t> bytes_of(const std::string& s) {
+  return {s.begin(), s.end()};
+}
 
 class ZipArchive : public ::testing::TestWithParam<bool> {};
 
