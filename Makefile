@@ -25,7 +25,8 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The main job on the embedded default (a smoke pipeline until the full demo lands).
-demo: build
+demo: configure
+	cmake --build $(BUILD) -j $(JOBS) --target latentlab
 	$(BUILD)/bin/latentlab version
 	$(BUILD)/bin/latentlab smoke --out $(OUT)
 

@@ -9,7 +9,7 @@ packages=(
   # libraries (BUILD.md §1)
   libtorch-dev libopenblas0-openmp libgloo-dev
   libopencv-dev libhdf5-dev libboost-program-options-dev libfmt-dev
-  nlohmann-json3-dev libzip-dev libgtest-dev libgmock-dev
+  nlohmann-json3-dev libzip-dev zlib1g-dev libgtest-dev libgmock-dev
   # embedded default data
   dataset-fashion-mnist
   # independent Python references used by tests/reference (Debian's python3, not a venv)
