@@ -9,11 +9,13 @@ namespace latentlab::tools {
 int version_main(int argc, const char* const* argv);
 int weights_main(int argc, const char* const* argv);
 int smoke_main(int argc, const char* const* argv);
+int datasets_main(int argc, const char* const* argv);
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       {"version", "Print the tool, LibTorch, CUDA, thread and BLAS versions in use", version_main},
       {"weights", "Inspect weight files (safetensors, .pth/.pt, .npz) or convert them to safetensors", weights_main},
+      {"datasets", "Make procedural datasets with ground-truth factors, or describe a dataset", datasets_main},
       {"smoke", "Run a short end-to-end check of this build: train, save, reload, write results", smoke_main},
   };
   return list;

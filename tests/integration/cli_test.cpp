@@ -30,7 +30,7 @@ TEST(Cli, NoArgumentsPrintsUsageAndFails) {
 TEST(Cli, HelpListsEveryCommand) {
   const auto r = latentlab("--help");
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* c : {"version", "weights", "smoke"}) EXPECT_NE(r.out.find(c), std::string::npos) << c;
+  for (const char* c : {"version", "weights", "datasets", "smoke"}) EXPECT_NE(r.out.find(c), std::string::npos) << c;
   EXPECT_EQ(latentlab("help version").exit_code, 0);
 }
 

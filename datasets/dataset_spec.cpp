@@ -1,0 +1,77 @@
+#include "datasets/dataset_spec.h"
+
+#include <map>
+#include <sstream>
+
+#include "core/error.h"
+#ifdef LATENTLAB_WITH_OPENCV
+#include "datasets/procedural/shapes.h"
+#endif
+
+namespace latentlab::datasets {
+namespace {
+
+std::map<std::string, std::string> parse_keys(const std::string& spec, const std::string& text) {
+  std::map<std::string, std::string> keys;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) fail_usage(spec, "empty item in '{}'", text);
+    const auto eq = item.find('=');
+    const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    if (!keys.emplace(key, value).second) fail_usage(spec, "'{}' is given twice", key);
+  }
+  return keys;
+}
+
+int64_t integer(const std::string& spec, const std::string& key, const std::string& value) {
+  try {
+    size_t used = 0;
+    const int64_t v = std::stoll(value, &used);
+    if (used == value.size()) return v;
+  } catch (const std::exception&) {
+  }
+  fail_usage(spec, "'{}={}' is not an integer", key, value);
+}
+
+}  // namespace
+
+const char* dataset_spec_forms() {
+  return "shapes[:seed=S,n=N,res=R,grid], dsprites[:seed=S,n=N,grid]";
+}
+
+std::unique_ptr<ImageSource> open_dataset(const std::string& spec) {
+  const auto colon = spec.find(':');
+  const std::string kind = spec.substr(0, colon), rest = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  if (kind == "shapes" || kind == "dsprites") {
+#ifdef LATENTLAB_WITH_OPENCV
+    ShapesOptions options;
+    options.preset = kind;
+    for (const auto& [key, value] : parse_keys(spec, rest)) {
+      if (key == "seed")
+        options.seed = integer(spec, key, value);
+      else if (key == "n")
+        options.size = integer(spec, key, value);
+      else if (key == "res")
+        options.resolution = static_cast<int>(integer(spec, key, value));
+      else if (key == "grid") {
+        if (value != "" && value != "true" && value != "false") fail_usage(spec, "grid takes true or false");
+        options.grid = value != "false";
+      } else {
+        fail_usage(spec, "unknown key '{}' (known: seed, n, res, grid)", key);
+      }
+    }
+    try {
+      return std::make_unique<ShapesGenerator>(options);
+    } catch (const UserError& e) {  // the generator names its options as flags: name the spec key instead
+      const std::string key = e.subject().rfind("--", 0) == 0 ? e.subject().substr(2) : e.subject();
+      fail_usage(spec, "{}: {}", key == "n" || key == "res" || key == "seed" ? key : e.subject(), e.problem());
+    }
+#else
+    fail_usage(spec, "procedural datasets need OpenCV, which this build lacks");
+#endif
+  }
+  fail_usage(spec, "unknown dataset kind '{}' (known: {})", kind, dataset_spec_forms());
+}
+
+}  // namespace latentlab::datasets

@@ -1,0 +1,22 @@
+// Dataset specs: one string names a dataset everywhere (command lines, configs, results JSON).
+//
+//   shapes[:key=value,...]     procedural shapes (datasets/procedural/shapes.h); keys: seed, n, res, grid
+//   dsprites[:key=value,...]   the dSprites-equivalent grid; keys: seed, n, grid (64 x 64 only)
+//
+// `grid` takes no value (or true/false). Printing an opened dataset's info().spec gives a canonical spec
+// that opens the same data. Errors name the failing token and list the accepted forms.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "datasets/image_source.h"
+
+namespace latentlab::datasets {
+
+std::unique_ptr<ImageSource> open_dataset(const std::string& spec);
+
+// The accepted forms, for help texts and error messages.
+const char* dataset_spec_forms();
+
+}  // namespace latentlab::datasets

@@ -1,0 +1,55 @@
+// latentlab datasets make|info end to end: files written, reruns skipped, conflicts refused, no partial output.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "support/test_support.h"
+
+namespace latentlab {
+namespace {
+
+testing::CommandResult latentlab(const std::string& args) {
+  return testing::run_command(std::string(LATENTLAB_BINARY) + " " + args);
+}
+
+TEST(DatasetsCli, MakeWritesImagesCsvAndManifestThenSkipsAndRefuses) {
+  testing::ScratchDir dir;
+  const std::string out = dir.file("shapes");
+  const auto r = latentlab("datasets make shapes --quiet --n 40 --res 32 --seed 3 --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(testing::file_exists(out + "/images/000039.png"));
+  const std::string csv = testing::read_text(out + "/attributes.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 41);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "filename,label,shape,scale,rotation,x,y,hue,background,texture");
+  const auto manifest = nlohmann::json::parse(testing::read_text(out + "/dataset.json"));
+  EXPECT_EQ(manifest["spec"], "shapes:seed=3,n=40,res=32");
+  EXPECT_EQ(manifest["attributes"].size(), 8u);
+
+  const auto again = latentlab("datasets make shapes --quiet --n 40 --res 32 --seed 3 --out " + out);
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_NE(again.out.find("nothing to do"), std::string::npos);
+
+  const auto other = latentlab("datasets make shapes --quiet --n 41 --res 32 --seed 3 --out " + out);
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_NE(other.err.find("already holds another dataset"), std::string::npos) << other.err;
+  EXPECT_EQ(dir.list(), std::vector<std::string>{"shapes"});  // no *.partial-* left behind
+}
+
+TEST(DatasetsCli, InfoDescribesFactorsAndRejectsBadSpecs) {
+  const auto r = latentlab("datasets info --json --scan 16 dsprites:grid");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["size"], 737280);
+  EXPECT_EQ(doc["resolutions"]["64x64"], 16);
+  EXPECT_EQ(doc["attributes"][4]["name"], "posY");
+  for (const char* bad : {"shapes:res=16", "shapes:colour=3", "blobs", "shapes:n=x"}) {
+    const auto e = latentlab(std::string("datasets info ") + bad);
+    EXPECT_EQ(e.exit_code, 2) << bad << "\n" << e.err;
+    EXPECT_NE(e.err.find(bad), std::string::npos) << e.err;
+  }
+}
+
+}  // namespace
+}  // namespace latentlab
