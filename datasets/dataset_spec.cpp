@@ -4,6 +4,8 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "datasets/readers/cifar10_reader.h"
+#include "datasets/readers/idx_reader.h"
 #ifdef LATENTLAB_WITH_OPENCV
 #include "datasets/procedural/shapes.h"
 #endif
@@ -34,10 +36,27 @@ int64_t integer(const std::string& spec, const std::string& key, const std::stri
   fail_usage(spec, "'{}={}' is not an integer", key, value);
 }
 
+constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+
+// "DIR,split=train" -> DIR and the split (default train).
+std::pair<std::string, std::string> path_and_split(const std::string& spec, const std::string& text) {
+  const auto comma = text.find(',');
+  std::string split = "train";
+  if (comma != std::string::npos) {
+    const auto keys = parse_keys(spec, text.substr(comma + 1));
+    for (const auto& [key, value] : keys) {
+      if (key != "split") fail_usage(spec, "unknown key '{}' (known: split)", key);
+      split = value;
+    }
+  }
+  return {text.substr(0, comma), split};
+}
+
 }  // namespace
 
 const char* dataset_spec_forms() {
-  return "shapes[:seed=S,n=N,res=R,grid], dsprites[:seed=S,n=N,grid]";
+  return "shapes[:seed=S,n=N,res=R,grid], dsprites[:seed=S,n=N,grid], fashion-mnist[:split=train|test], "
+         "idx:PREFIX, cifar10:DIR[,split=train|test]";
 }
 
 std::unique_ptr<ImageSource> open_dataset(const std::string& spec) {
@@ -70,6 +89,23 @@ std::unique_ptr<ImageSource> open_dataset(const std::string& spec) {
 #else
     fail_usage(spec, "procedural datasets need OpenCV, which this build lacks");
 #endif
+  }
+  if (kind == "fashion-mnist") {  // Debian's dataset-fashion-mnist: the embedded labelled image set
+    std::string split = "train";
+    for (const auto& [key, value] : parse_keys(spec, rest)) {
+      if (key != "split") fail_usage(spec, "unknown key '{}' (known: split)", key);
+      split = value;
+    }
+    return IdxReader::open(kFashionMnistDir, split);
+  }
+  if (kind == "idx") {
+    if (rest.empty()) fail_usage(spec, "idx needs a path prefix, e.g. idx:/data/mnist/train");
+    return IdxReader::open(rest);
+  }
+  if (kind == "cifar10") {
+    const auto [dir, split] = path_and_split(spec, rest);
+    if (dir.empty()) fail_usage(spec, "cifar10 needs the cifar-10-batches-bin folder");
+    return std::make_unique<Cifar10Reader>(dir, split);
   }
   fail_usage(spec, "unknown dataset kind '{}' (known: {})", kind, dataset_spec_forms());
 }

@@ -2,6 +2,9 @@
 //
 //   shapes[:key=value,...]     procedural shapes (datasets/procedural/shapes.h); keys: seed, n, res, grid
 //   dsprites[:key=value,...]   the dSprites-equivalent grid; keys: seed, n, grid (64 x 64 only)
+//   fashion-mnist[:split=S]    Debian's dataset-fashion-mnist (train or test), the embedded labelled set
+//   idx:PREFIX                 MNIST-style IDX files PREFIX-images-idx3-ubyte[.gz] + PREFIX-labels-idx1-ubyte[.gz]
+//   cifar10:DIR[,split=S]      CIFAR-10 binary batches in DIR (cifar-10-batches-bin), train or test
 //
 // `grid` takes no value (or true/false). Printing an opened dataset's info().spec gives a canonical spec
 // that opens the same data. Errors name the failing token and list the accepted forms.

@@ -44,7 +44,12 @@ TEST(DatasetsCli, InfoDescribesFactorsAndRejectsBadSpecs) {
   EXPECT_EQ(doc["size"], 737280);
   EXPECT_EQ(doc["resolutions"]["64x64"], 16);
   EXPECT_EQ(doc["attributes"][4]["name"], "posY");
-  for (const char* bad : {"shapes:res=16", "shapes:colour=3", "blobs", "shapes:n=x"}) {
+  // The embedded labelled set (Debian's dataset-fashion-mnist, installed by tools/install-deps.sh).
+  const auto fashion = latentlab("datasets info --json --scan 100 fashion-mnist:split=test");
+  ASSERT_EQ(fashion.exit_code, 0) << fashion.err;
+  EXPECT_EQ(nlohmann::json::parse(fashion.out)["size"], 10000);
+  EXPECT_EQ(nlohmann::json::parse(fashion.out)["resolutions"]["28x28"], 100);
+  for (const char* bad : {"shapes:res=16", "shapes:colour=3", "blobs", "shapes:n=x", "fashion-mnist:fold=1"}) {
     const auto e = latentlab(std::string("datasets info ") + bad);
     EXPECT_EQ(e.exit_code, 2) << bad << "\n" << e.err;
     EXPECT_NE(e.err.find(bad), std::string::npos) << e.err;
