@@ -4,8 +4,11 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "datasets/readers/celeba_reader.h"
 #include "datasets/readers/cifar10_reader.h"
 #include "datasets/readers/idx_reader.h"
+#include "datasets/readers/image_folder.h"
+#include "datasets/readers/npz_images.h"
 #ifdef LATENTLAB_WITH_OPENCV
 #include "datasets/procedural/shapes.h"
 #endif
@@ -38,25 +41,32 @@ int64_t integer(const std::string& spec, const std::string& key, const std::stri
 
 constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
-// "DIR,split=train" -> DIR and the split (default train).
-std::pair<std::string, std::string> path_and_split(const std::string& spec, const std::string& text) {
+// "PATH,key=value,..." -> PATH and the value of the one accepted key (`fallback` when absent).
+std::pair<std::string, std::string> path_and_key(const std::string& spec, const std::string& text,
+                                                 const std::string& known, const std::string& fallback) {
   const auto comma = text.find(',');
-  std::string split = "train";
+  std::string chosen = fallback;
   if (comma != std::string::npos) {
     const auto keys = parse_keys(spec, text.substr(comma + 1));
     for (const auto& [key, value] : keys) {
-      if (key != "split") fail_usage(spec, "unknown key '{}' (known: split)", key);
-      split = value;
+      if (key != known) fail_usage(spec, "unknown key '{}' (known: {})", key, known);
+      chosen = value;
     }
   }
-  return {text.substr(0, comma), split};
+  return {text.substr(0, comma), chosen};
+}
+
+// "DIR,split=train" -> DIR and the split (default train).
+std::pair<std::string, std::string> path_and_split(const std::string& spec, const std::string& text) {
+  return path_and_key(spec, text, "split", "train");
 }
 
 }  // namespace
 
 const char* dataset_spec_forms() {
   return "shapes[:seed=S,n=N,res=R,grid], dsprites[:seed=S,n=N,grid], fashion-mnist[:split=train|test], "
-         "idx:PREFIX, cifar10:DIR[,split=train|test]";
+         "idx:PREFIX, cifar10:DIR[,split=train|test], images:DIR[,attributes=FILE.csv], "
+         "celeba:DIR[,split=train|val|test|all], npz:FILE";
 }
 
 std::unique_ptr<ImageSource> open_dataset(const std::string& spec) {
@@ -106,6 +116,20 @@ std::unique_ptr<ImageSource> open_dataset(const std::string& spec) {
     const auto [dir, split] = path_and_split(spec, rest);
     if (dir.empty()) fail_usage(spec, "cifar10 needs the cifar-10-batches-bin folder");
     return std::make_unique<Cifar10Reader>(dir, split);
+  }
+  if (kind == "images") {
+    const auto [dir, csv] = path_and_key(spec, rest, "attributes", "");
+    if (dir.empty()) fail_usage(spec, "images needs a folder, e.g. images:/data/imagenet/train");
+    return std::make_unique<ImageFolder>(dir, csv);
+  }
+  if (kind == "celeba") {
+    const auto [dir, split] = path_and_split(spec, rest);
+    if (dir.empty()) fail_usage(spec, "celeba needs the folder holding img_align_celeba/ and the list files");
+    return std::make_unique<CelebaReader>(dir, split);
+  }
+  if (kind == "npz") {  // the whole rest is the path: no keys, so a comma in a file name needs no escaping
+    if (rest.empty()) fail_usage(spec, "npz needs a file, e.g. npz:samples.npz");
+    return std::make_unique<NpzImages>(rest);
   }
   fail_usage(spec, "unknown dataset kind '{}' (known: {})", kind, dataset_spec_forms());
 }

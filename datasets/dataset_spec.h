@@ -5,6 +5,10 @@
 //   fashion-mnist[:split=S]    Debian's dataset-fashion-mnist (train or test), the embedded labelled set
 //   idx:PREFIX                 MNIST-style IDX files PREFIX-images-idx3-ubyte[.gz] + PREFIX-labels-idx1-ubyte[.gz]
 //   cifar10:DIR[,split=S]      CIFAR-10 binary batches in DIR (cifar-10-batches-bin), train or test
+//   images:DIR[,attributes=F]  an image folder: class sub-folders or flat, optional CSV attribute sidecar F
+//                              (datasets/readers/image_folder.h)
+//   celeba:DIR[,split=S]       CelebA in DIR: img_align_celeba/ + list files; train, val, test or all
+//   npz:FILE                   ADM-style image batch: arr_0 N x H x W x 3 uint8, optional arr_1 labels
 //
 // `grid` takes no value (or true/false). Printing an opened dataset's info().spec gives a canonical spec
 // that opens the same data. Errors name the failing token and list the accepted forms.
