@@ -5,27 +5,16 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "support/expect_user_error.h"
 #include "support/test_support.h"
 
 namespace latentlab::datasets {
 namespace {
 
+using testing::problem_of;
+
 using testing::ScratchDir;
 using testing::write_bytes;
-
-#define EXPECT_CONTAINS(text, fragment) EXPECT_NE((text).find(fragment), std::string::npos) << (text)
-
-template <typename F>
-std::string problem_of(F&& f, const std::string& subject) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    EXPECT_EQ(e.subject(), subject);
-    return e.problem();
-  }
-  ADD_FAILURE() << "no UserError for " << subject;
-  return "";
-}
 
 // Writes `text` to NAME in `dir` and returns the problem `reader` reports; the subject must be path + `suffix`.
 template <typename Reader>

@@ -8,15 +8,16 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "support/expect_user_error.h"
 #include "support/test_support.h"
 
 namespace latentlab::datasets {
 namespace {
 
+using testing::problem_of;
+
 using testing::ScratchDir;
 using testing::write_bytes;
-
-#define EXPECT_CONTAINS(text, fragment) EXPECT_NE((text).find(fragment), std::string::npos) << (text)
 
 uint8_t pixel_value(int64_t n, int c, int y, int x) {
   return static_cast<uint8_t>(n * 31 + c * 101 + y * 7 + x);
@@ -46,18 +47,6 @@ void write_dataset(const ScratchDir& dir) {
     first += counts[b];
   }
   write_bytes(dir.file("test_batch.bin"), batch(100, 4));
-}
-
-template <typename F>
-std::string problem_of(F&& f, const std::string& subject) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    EXPECT_EQ(e.subject(), subject);
-    return e.problem();
-  }
-  ADD_FAILURE() << "no UserError for " << subject;
-  return "";
 }
 
 void expect_record(const Example& e, int64_t n) {

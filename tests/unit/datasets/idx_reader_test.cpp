@@ -9,15 +9,16 @@
 #include <thread>
 
 #include "core/error.h"
+#include "support/expect_user_error.h"
 #include "support/test_support.h"
 
 namespace latentlab::datasets {
 namespace {
 
+using testing::problem_of;
+
 using testing::ScratchDir;
 using testing::write_bytes;
-
-#define EXPECT_CONTAINS(text, fragment) EXPECT_NE((text).find(fragment), std::string::npos) << (text)
 
 std::string be32(uint32_t v) {
   return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
@@ -56,18 +57,6 @@ void gzip_file(const std::string& path, bool keep = false) {
 }
 
 // The problem of the UserError `f` throws ("" if none), after checking that it names `subject`.
-template <typename F>
-std::string problem_of(F&& f, const std::string& subject) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    EXPECT_EQ(e.subject(), subject);
-    return e.problem();
-  }
-  ADD_FAILURE() << "no UserError for " << subject;
-  return "";
-}
-
 void expect_tiny_split(const ImageSource& source) {
   ASSERT_EQ(source.size(), 5);
   for (int64_t n = 0; n < 5; ++n) {

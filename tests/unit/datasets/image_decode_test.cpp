@@ -13,27 +13,16 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "core/error.h"
+#include "support/expect_user_error.h"
 #include "support/test_support.h"
 
 namespace latentlab::datasets {
 namespace {
 
+using testing::problem_of;
+
 using testing::ScratchDir;
 using testing::write_bytes;
-
-#define EXPECT_CONTAINS(text, fragment) EXPECT_NE((text).find(fragment), std::string::npos) << (text)
-
-template <typename F>
-std::string problem_of(F&& f, const std::string& subject) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    EXPECT_EQ(e.subject(), subject);
-    return e.problem();
-  }
-  ADD_FAILURE() << "no UserError for " << subject;
-  return "";
-}
 
 // A 5 x 7 pattern with distinct R, G, B at every pixel (as R, G, B values).
 uint8_t value(int y, int x, int c) {

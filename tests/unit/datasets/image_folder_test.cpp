@@ -12,28 +12,17 @@
 
 #include "core/error.h"
 #include "datasets/dataset_spec.h"
+#include "support/expect_user_error.h"
 #include "support/test_support.h"
 
 namespace latentlab::datasets {
 namespace {
 
+using testing::problem_of;
+
 namespace fs = std::filesystem;
 using testing::ScratchDir;
 using testing::write_bytes;
-
-#define EXPECT_CONTAINS(text, fragment) EXPECT_NE((text).find(fragment), std::string::npos) << (text)
-
-template <typename F>
-std::string problem_of(F&& f, const std::string& subject) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    EXPECT_EQ(e.subject(), subject);
-    return e.problem();
-  }
-  ADD_FAILURE() << "no UserError for " << subject;
-  return "";
-}
 
 // Writes a 3 x 2 image whose every pixel is RGB (tag, tag + 1, tag + 2), in the format `name`'s extension
 // names (the extension is lower-cased for OpenCV, which picks the encoder by it).

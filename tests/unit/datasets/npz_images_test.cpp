@@ -10,26 +10,15 @@
 #include "core/error.h"
 #include "datasets/dataset_spec.h"
 #include "io/npz.h"
+#include "support/expect_user_error.h"
 #include "support/test_support.h"
 
 namespace latentlab::datasets {
 namespace {
 
+using testing::problem_of;
+
 using testing::ScratchDir;
-
-#define EXPECT_CONTAINS(text, fragment) EXPECT_NE((text).find(fragment), std::string::npos) << (text)
-
-template <typename F>
-std::string problem_of(F&& f, const std::string& subject) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    EXPECT_EQ(e.subject(), subject);
-    return e.problem();
-  }
-  ADD_FAILURE() << "no UserError for " << subject;
-  return "";
-}
 
 uint8_t pixel(int64_t n, int64_t y, int64_t x, int64_t c) {
   return static_cast<uint8_t>(n * 53 + y * 17 + x * 5 + c * 89);

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "support/expect_user_error.h"
 #include "support/sample_arrays.h"
 #include "support/test_support.h"
 
@@ -44,8 +45,6 @@ std::string problem_of(F&& f, const std::string& subject = "x.npy") {
   }
   return "";
 }
-
-#define EXPECT_CONTAINS(text, fragment) EXPECT_NE((text).find(fragment), std::string::npos) << (text)
 
 TEST(NpyTest, RoundTripsEveryDTypeInMemoryAndOnDisk) {
   testing::ScratchDir dir;

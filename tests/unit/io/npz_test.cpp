@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "io/zip_archive.h"
+#include "support/expect_user_error.h"
 #include "support/sample_arrays.h"
 #include "support/test_support.h"
 
@@ -42,8 +43,6 @@ std::string problem_of(const std::string& path, F&& f) {
   }
   return "(no error)";
 }
-
-#define EXPECT_CONTAINS(text, fragment) EXPECT_NE((text).find(fragment), std::string::npos) << (text)
 
 class NpzTest : public ::testing::TestWithParam<bool> {};
 

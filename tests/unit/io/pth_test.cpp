@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "io/torch_pickle.h"
+#include "support/expect_user_error.h"
 #include "support/test_support.h"
 #include "unit/io/pth_fixtures.h"
 
@@ -48,8 +49,6 @@ std::string error_of(const std::function<void()>& f) {
   }
   return "";
 }
-
-#define EXPECT_CONTAINS(text, part) EXPECT_NE((text).find(part), std::string::npos) << "got: " << (text)
 
 void expect_small_state_dict(const NamedArrays& arrays) {
   ASSERT_EQ(names(arrays), (std::vector<std::string>{"w", "wt", "b", "e", "s", "z"}));

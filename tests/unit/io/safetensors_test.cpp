@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "support/expect_user_error.h"
 #include "support/sample_arrays.h"
 #include "support/test_support.h"
 
@@ -38,8 +39,6 @@ std::string read_error(const std::string& bytes) {
   }
   return "(no error)";
 }
-
-#define EXPECT_CONTAINS(text, fragment) EXPECT_NE((text).find(fragment), std::string::npos) << (text)
 
 TEST(SafetensorsTest, RoundTripsEveryDTypeWithMetadata) {
   testing::ScratchDir dir;
