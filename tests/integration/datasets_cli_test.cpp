@@ -58,3 +58,44 @@ TEST(DatasetsCli, InfoDescribesFactorsAndRejectsBadSpecs) {
 
 }  // namespace
 }  // namespace latentlab
+
+namespace latentlab {
+namespace {
+
+TEST(DatasetsCli, CheckStopsOnABadImageOrSkipsAndListsIt) {
+  testing::ScratchDir dir;
+  const std::string data = dir.file("data");
+  ASSERT_EQ(latentlab("datasets make shapes --quiet --n 12 --res 32 --out " + data).exit_code, 0);
+  testing::write_bytes(data + "/images/000005.png", "not an image");
+  const std::string spec = "images:" + data + "/images";
+
+  const auto stop =
+      latentlab("datasets check --quiet --preprocess center-crop --res 16 --out " + dir.file("stop.json") + " " + spec);
+  EXPECT_EQ(stop.exit_code, 1);
+  EXPECT_NE(stop.err.find("000005.png: cannot decode image"), std::string::npos) << stop.err;
+  EXPECT_FALSE(testing::file_exists(dir.file("stop.json")));
+
+  const auto skip = latentlab("datasets check --quiet --on-bad-image skip --preprocess center-crop --res 16 --out " +
+                              dir.file("skip.json") + " " + spec);
+  ASSERT_EQ(skip.exit_code, 0) << skip.err;
+  const auto doc = nlohmann::json::parse(testing::read_text(dir.file("skip.json")));
+  EXPECT_EQ(doc["results"]["images"], 11);
+  EXPECT_EQ(doc["results"]["skipped_items"][0]["index"], 5);
+  EXPECT_EQ(doc["results"]["sizes"]["16x16"], 11);
+  EXPECT_EQ(doc["protocol"]["preprocess"], "center-crop@16");
+
+  // Three shards read 4 + 4 + 3 = 11 good images between them.
+  int64_t total = 0;
+  for (int shard = 0; shard < 3; ++shard) {
+    const std::string json = dir.file("shard" + std::to_string(shard) + ".json");
+    ASSERT_EQ(latentlab("datasets check --quiet --on-bad-image skip --shard " + std::to_string(shard) + "/3 --out " +
+                        json + " " + spec)
+                  .exit_code,
+              0);
+    total += nlohmann::json::parse(testing::read_text(json))["results"]["images"].get<int64_t>();
+  }
+  EXPECT_EQ(total, 11);
+}
+
+}  // namespace
+}  // namespace latentlab
