@@ -35,8 +35,28 @@ if(LATENTLAB_CUDA)
 endif()
 
 # --- always required ------------------------------------------------------------------------------
-find_package(fmt REQUIRED)
-find_package(nlohmann_json 3.9 REQUIRED)
+# A machine without Debian's -dev packages (the GPU image) can point LATENTLAB_HEADERS_DIR at a folder
+# holding fmt/ and nlohmann/ headers (tools/gpu-carry.sh assembles one); fmt is then used header-only.
+set(LATENTLAB_HEADERS_DIR "" CACHE PATH "Fallback folder with fmt/ and nlohmann/ headers")
+find_package(fmt QUIET)
+if(NOT fmt_FOUND)
+  if(NOT EXISTS "${LATENTLAB_HEADERS_DIR}/fmt/format.h")
+    message(FATAL_ERROR "fmt not found: install libfmt-dev, or set LATENTLAB_HEADERS_DIR to a folder with fmt/")
+  endif()
+  add_library(fmt::fmt INTERFACE IMPORTED)
+  target_include_directories(fmt::fmt INTERFACE "${LATENTLAB_HEADERS_DIR}")
+  target_compile_definitions(fmt::fmt INTERFACE FMT_HEADER_ONLY=1)
+  message(STATUS "fmt: header-only from ${LATENTLAB_HEADERS_DIR}")
+endif()
+find_package(nlohmann_json 3.9 QUIET)
+if(NOT nlohmann_json_FOUND)
+  if(NOT EXISTS "${LATENTLAB_HEADERS_DIR}/nlohmann/json.hpp")
+    message(FATAL_ERROR "nlohmann-json not found: install nlohmann-json3-dev, or set LATENTLAB_HEADERS_DIR")
+  endif()
+  add_library(nlohmann_json::nlohmann_json INTERFACE IMPORTED)
+  target_include_directories(nlohmann_json::nlohmann_json INTERFACE "${LATENTLAB_HEADERS_DIR}")
+  message(STATUS "nlohmann-json: from ${LATENTLAB_HEADERS_DIR}")
+endif()
 find_package(Threads REQUIRED)
 
 # --- optional -------------------------------------------------------------------------------------
