@@ -22,7 +22,13 @@ step() {  # step NAME COMMAND...: runs and logs, records the exit code
   return $rc
 }
 
-step configure cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DLATENTLAB_CUDA=ON ${CMAKE_ARGS:-} || exit 1
+# Headers and GoogleTest sources carried from the CPU machine (tools/gpu-carry.sh), used only where the
+# image lacks the packages.
+extra=()
+if [ -d build-deps ]; then
+  extra+=("-DLATENTLAB_HEADERS_DIR=$PWD/build-deps/include" "-DLATENTLAB_GTEST_SOURCE_DIR=$PWD/build-deps/googletest")
+fi
+step configure cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DLATENTLAB_CUDA=ON "${extra[@]}" ${CMAKE_ARGS:-} || exit 1
 step build cmake --build build-gpu -j "$jobs" || exit 1
 step version build-gpu/bin/latentlab version
 step tests bash -c "cd build-gpu && ctest --output-on-failure -j $jobs"
