@@ -44,6 +44,9 @@ Pipeline::Pipeline(const ImageSource& source, PipelineOptions options, Transform
   }
   for (size_t i = static_cast<size_t>(options_.shard_index); i < all.size(); i += options_.shard_count)
     order_.push_back(all[i]);
+  if (options_.start < 0 || options_.start > static_cast<int64_t>(order_.size()))
+    fail_usage("start", "{} is outside this shard's {} positions", options_.start, order_.size());
+  order_.erase(order_.begin(), order_.begin() + options_.start);
   const int threads = options_.threads > 0 ? options_.threads : available_cores();
   for (int t = 0; t < std::min<int64_t>(threads, std::max<int64_t>(batches(), 1)); ++t)
     workers_.emplace_back([this] { work(); });

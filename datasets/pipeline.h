@@ -38,6 +38,7 @@ struct PipelineOptions {
   int shard_count = 1;
   bool drop_last = false;  // drop a final batch smaller than batch_size
   bool skip_bad = false;   // skip (and count) items that fail instead of stopping
+  int64_t start = 0;       // skip this shard's first `start` positions (a resumed job continues there)
 };
 
 struct Batch {
@@ -72,7 +73,7 @@ class Pipeline {
   // Items left out so far (skip_bad), in batch order of the batches already returned.
   const std::vector<SkippedItem>& skipped() const { return skipped_; }
 
-  // This shard's dataset indices in delivery order (exposed for tests and resumable jobs).
+  // This shard's dataset indices in delivery order, from `start` on (exposed for tests and resumable jobs).
   const std::vector<int64_t>& order() const { return order_; }
 
  private:

@@ -9,14 +9,30 @@ namespace latentlab::tools {
 int version_main(int argc, const char* const* argv);
 int weights_main(int argc, const char* const* argv);
 int smoke_main(int argc, const char* const* argv);
+int stats_main(int argc, const char* const* argv);
+int fid_main(int argc, const char* const* argv);
+int metrics_main(int argc, const char* const* argv);
 int datasets_main(int argc, const char* const* argv);
+int store_main(int argc, const char* const* argv);
+int vae_main(int argc, const char* const* argv);
+#if LATENTLAB_WITH_HDF5
+int cache_main(int argc, const char* const* argv);
+#endif
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
-      {"version", "Print the tool, LibTorch, CUDA, thread and BLAS versions in use", version_main},
-      {"weights", "Inspect weight files (safetensors, .pth/.pt, .npz) or convert them to safetensors", weights_main},
-      {"datasets", "Make procedural datasets with ground-truth factors, or describe a dataset", datasets_main},
-      {"smoke", "Run a short end-to-end check of this build: train, save, reload, write results", smoke_main},
+    {"version", "Print the tool, LibTorch, CUDA, thread and BLAS versions in use", version_main},
+    {"weights", "Inspect weight files (safetensors, .pth/.pt, .npz) or convert them to safetensors", weights_main},
+    {"datasets", "Make procedural datasets with ground-truth factors, or describe a dataset", datasets_main},
+    {"store", "Describe, verify or merge HDF5 latent stores", store_main},
+    {"vae", "Make a seeded random AutoencoderKL, or describe a VAE weights file", vae_main},
+#if LATENTLAB_WITH_HDF5
+    {"cache", "Encode a dataset with a VAE into an HDF5 latent store (resumable)", cache_main},
+#endif
+    {"stats", "Make, merge or describe FID/sFID feature statistics files", stats_main},
+    {"fid", "FID between two inputs (image folders, dataset specs, ADM batches, statistics files)", fid_main},
+    {"metrics", "Generative metrics (fid, sfid, is, kid, pr) of generated vs reference images", metrics_main},
+    {"smoke", "Run a short end-to-end check of this build: train, save, reload, write results", smoke_main},
   };
   return list;
 }

@@ -10,9 +10,8 @@
 #include "io/sha256.h"
 
 namespace latentlab::io {
-namespace {
 
-std::string utc_now() {
+std::string utc_now_iso8601() {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&now, &tm);
@@ -20,6 +19,8 @@ std::string utc_now() {
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return text;
 }
+
+namespace {
 
 bool is_results(const nlohmann::json& doc) {
   return doc.is_object() && doc.contains("schema") && doc["schema"] == kResultsSchema;
@@ -60,7 +61,7 @@ nlohmann::json make_results(const ResultsContext& context, nlohmann::json protoc
     input_list.push_back({{"role", in.role}, {"path", in.path}, {"sha256", in.sha256}, {"protocol", in.protocol}});
   return {{"schema", kResultsSchema},
           {"command", context.command},
-          {"created", utc_now()},
+          {"created", utc_now_iso8601()},
           {"tool",
            {{"tool_version", tool_version()},
             {"git_commit", git_commit()},

@@ -46,6 +46,10 @@ struct ResultsContext {
   nlohmann::json options = nlohmann::json::object();
 };
 
+// The current time as ISO 8601 UTC to the second ("2026-11-26T09:00:00Z"): the "created" field above, and
+// the creation time of latent stores.
+std::string utc_now_iso8601();
+
 nlohmann::json make_results(const ResultsContext& context, nlohmann::json protocol,
                             const std::vector<InputRecord>& inputs, nlohmann::json results);
 

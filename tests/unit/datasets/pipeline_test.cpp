@@ -111,6 +111,21 @@ TEST(Pipeline, ShuffleIsSeededAndShardsPartitionIt) {
   EXPECT_EQ(joined, all);
 }
 
+TEST(Pipeline, StartResumesTheShardOrderWhereAJobStopped) {
+  CountingSource source(50);
+  PipelineOptions o;
+  o.batch_size = 4, o.shuffle = true, o.seed = 9, o.shard_index = 1, o.shard_count = 2;
+  Pipeline whole(source, o);
+  const auto all = drain(whole);
+  for (int64_t start : {0, 8, 13, 25}) {
+    o.start = start;
+    Pipeline rest(source, o);
+    EXPECT_EQ(drain(rest), std::vector<int64_t>(all.begin() + start, all.end())) << start;
+  }
+  o.start = 26;
+  EXPECT_THROW(Pipeline(source, o), UserError);
+}
+
 TEST(Pipeline, BadItemStopsWithItsErrorOrIsSkippedAndCounted) {
   CountingSource source(30, {4, 17, 18});
   PipelineOptions o;

@@ -1,0 +1,149 @@
+// The glue between a dataset spec and extract_feature_set(): open the dataset, preprocess, stream it
+// through the threaded pipeline (one shard of it), with a progress bar. Header-only on purpose: the
+// latentlab_metrics library does not link latentlab_datasets (metrics and datasets are separate levels),
+// so only the commands in tools/, which link both, include this file.
+#pragma once
+#include <memory>
+#include <string>
+
+#include <ATen/core/Tensor.h>
+
+#include "core/error.h"
+#include "core/options.h"
+#include "core/progress.h"
+#include "datasets/dataset_spec.h"
+#include "datasets/pipeline.h"
+#include "datasets/preprocess.h"
+#include "io/results_json.h"
+#include "metrics/evaluate/evaluate.h"
+#include "metrics/features/inception_extractor.h"
+#include "metrics/features/registry.h"
+
+namespace latentlab::metrics {
+
+struct ImageInputOptions {
+  std::string preprocess = "none";  // datasets/preprocess.h
+  int resolution = 256;             // for preprocessings that resize or crop
+  int batch_size = 64;              // pipeline batch; results do not depend on it
+  int threads = 1;                  // decode threads
+  int shard_index = 0, shard_count = 1;
+};
+
+// Binds --preprocess, --res, --batch-size (threads come from the runtime, the shard from the command).
+inline void register_image_input_options(OptionGroup& group, ImageInputOptions& o) {
+  group.add_choice("preprocess", &o.preprocess, {"none", "adm-center-crop", "resize-center-crop", "center-crop"},
+                   "Per-image preprocessing before the extractor (none: all images must share one size)");
+  group.add("res", &o.resolution, "Output side of the preprocessing (ignored with --preprocess none)");
+  group.add("batch-size", &o.batch_size, "Images decoded per pipeline batch; results do not depend on it");
+}
+
+// Streams `dataset_spec` through `extractor`; the protocol records the canonical spec, the preprocessing
+// and the shard.
+inline FeatureSet extract_images(const std::string& dataset_spec, FeatureExtractor& extractor, unsigned needs,
+                                 const ImageInputOptions& options, const std::string& role) {
+  const auto prep = datasets::make_preprocess(options.preprocess, options.resolution);
+  const auto source = datasets::open_dataset(dataset_spec);
+  datasets::PipelineOptions po;
+  po.batch_size = options.batch_size;
+  po.threads = options.threads;
+  po.shard_index = options.shard_index;
+  po.shard_count = options.shard_count;
+  datasets::Pipeline pipeline(*source, po, prep.transform);
+  ProgressBar bar(role, pipeline.examples(), "img");
+  const ImageBatches next = [&]() -> std::optional<at::Tensor> {
+    auto batch = pipeline.next();
+    if (!batch) return std::nullopt;
+    bar.advance(batch->images.size(0));
+    return batch->images;
+  };
+  const nlohmann::json protocol = {
+      {"dataset", source->info().spec},
+      {"preprocess", prep.protocol},
+      {"shard", std::to_string(options.shard_index) + "/" + std::to_string(options.shard_count)}};
+  FeatureSet set = extract_feature_set(next, extractor, needs, protocol, role);
+  bar.finish();
+  return set;
+}
+
+// Makes the extractor when an image input needs one. `--extractor-weights` is required then (weights are
+// never downloaded); errors of the file itself come from the extractor's loader.
+inline std::unique_ptr<FeatureExtractor> make_inception(const FeatureExtractorOptions& options) {
+  if (options.weights.empty())
+    fail_usage("--extractor-weights",
+               "is required for image inputs (pytorch-fid's "
+               "pt_inception-2015-12-05-6726825d.pth, or a safetensors conversion; never downloaded)");
+  return make_feature_extractor(kInceptionExtractorName, options, "--extractor");
+}
+
+struct EvaluateRequest {
+  GenerativeOptions metrics;
+  std::string real;  // "" = none (IS only)
+  std::string fake;
+  FeatureExtractorOptions extractor;
+  ImageInputOptions images;
+};
+
+struct EvaluateReport {
+  nlohmann::json results;
+  nlohmann::json protocol;
+  std::vector<io::InputRecord> inputs;
+};
+
+// Reads or extracts both sides (each input streamed once) and computes the requested metrics.
+inline EvaluateReport evaluate_inputs(const EvaluateRequest& request) {
+  struct Side {
+    std::string role, subject, text;
+    bool real;
+  };
+  std::vector<Side> sides;
+  if (!request.real.empty()) sides.push_back({"real", "--real", request.real, true});
+  sides.push_back({"fake", "--fake", request.fake, false});
+  std::vector<MetricInput> inputs;
+  for (const auto& side : sides) inputs.push_back(parse_metric_input(side.text, side.subject));
+  // Statistics first: their errors (KID from stats, ...) come before minutes of extraction.
+  std::vector<std::optional<FeatureSet>> sets(sides.size());
+  for (size_t i = 0; i < sides.size(); ++i)
+    if (inputs[i].kind == MetricInput::Kind::Stats)
+      sets[i] = load_stats_set(inputs[i], request.metrics.metrics, sides[i].real, sides[i].subject);
+  std::unique_ptr<FeatureExtractor> extractor;
+  for (size_t i = 0; i < sides.size(); ++i) {
+    if (sets[i]) continue;
+    if (!extractor) extractor = make_inception(request.extractor);
+    sets[i] = extract_images(inputs[i].spec, *extractor, needs_of(request.metrics.metrics, sides[i].real),
+                             request.images, sides[i].role);
+    sets[i]->source = inputs[i].to_string();
+  }
+  const FeatureSet* real = request.real.empty() ? nullptr : &*sets[0];
+  const FeatureSet& fake = *sets.back();
+  EvaluateReport report;
+  report.results = compute_generative_metrics(request.metrics, real, fake);
+  const nlohmann::json ex = extractor_protocol(real, fake);
+  report.protocol = {{"extractor", ex},
+                     {kKeyOfficialWeights, report.results[kKeyOfficialWeights]},
+                     {"metric_options", request.metrics.to_json()},
+                     {"sets", nlohmann::json::object()}};
+  if (ex.is_object()) {
+    report.protocol["resize"] = ex.value("resize", nlohmann::json());
+    report.protocol["normalization"] = ex.value("normalization", nlohmann::json());
+    report.protocol["weights_sha256"] = ex.value("weights_sha256", nlohmann::json());
+  }
+  for (size_t i = 0; i < sides.size(); ++i) {
+    const FeatureSet& s = *sets[i];
+    nlohmann::json p = s.stats.protocol.is_object() ? s.stats.protocol : nlohmann::json::object();
+    p.erase("extractor");  // recorded once above
+    report.protocol["sets"][sides[i].role] = {{"input", s.source},
+                                              {"layout", s.stats.layout},
+                                              {"count", s.count() >= 0 ? nlohmann::json(s.count()) : nlohmann::json()},
+                                              {"protocol", p}};
+    io::InputRecord record;
+    record.role = sides[i].role;
+    record.path = inputs[i].spec;
+    if (inputs[i].kind == MetricInput::Kind::Stats) record = io::describe_input(sides[i].role, inputs[i].spec);
+    record.protocol = s.stats.protocol;
+    report.inputs.push_back(record);
+  }
+  if (extractor) report.inputs.push_back(io::describe_input("extractor_weights", request.extractor.weights));
+  return report;
+}
+
+}  // namespace latentlab::metrics

@@ -1,0 +1,43 @@
+// Shared parts of the FeatureExtractor interface.
+#include "metrics/features/feature_extractor.h"
+
+#include <ATen/ATen.h>
+
+#include "core/error.h"
+#include "core/options.h"
+#include "io/tensor_convert.h"
+
+namespace latentlab::metrics {
+
+#ifdef LATENTLAB_WITH_BOOST
+void FeatureExtractorOptions::register_options(OptionGroup& group) {
+  group.add("extractor-weights", &weights, "Feature extractor weights file (.pth, .pt or .safetensors)");
+  group.add("extractor-batch-size", &batch_size,
+            "Images per forward pass of the feature extractor; results do not depend on it");
+  group.add("extractor-resize", &resize,
+            "Input resize mode of the feature extractor; empty = its default (Inception: "
+            "tf1-bilinear; also torch-bilinear, pytorch-fid's)");
+}
+#endif
+
+Features FeatureExtractor::extract(const io::Array& images) {
+  return extract(io::to_tensor(images));
+}
+
+Features concat_features(const std::vector<Features>& parts) {
+  Features out;
+  if (parts.empty()) return out;
+  for (const auto& [name, first] : parts.front()) {
+    std::vector<at::Tensor> pieces;
+    pieces.reserve(parts.size());
+    for (const auto& part : parts) {
+      const auto found = part.find(name);
+      LATENTLAB_ASSERT(found != part.end(), "feature batch without output '{}'", name);
+      pieces.push_back(found->second);
+    }
+    out[name] = at::cat(pieces, 0);
+  }
+  return out;
+}
+
+}  // namespace latentlab::metrics

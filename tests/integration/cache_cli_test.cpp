@@ -1,0 +1,86 @@
+// latentlab vae init + cache end to end: a store is written, reused, refused for other inputs, and a
+// run killed with SIGKILL at arbitrary moments resumes to a store equal to an uninterrupted run's.
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include "support/test_support.h"
+
+namespace latentlab {
+namespace {
+
+testing::CommandResult latentlab(const std::string& args) {
+  return testing::run_command(std::string(LATENTLAB_BINARY) + " " + args);
+}
+
+// h5py's view of two stores: "equal" when every dataset and every attribute but the creation time match.
+std::string compare_stores(const std::string& a, const std::string& b) {
+  const auto r = testing::run_command(std::string(LATENTLAB_REFERENCE_PYTHON) + " " + LATENTLAB_SOURCE_DIR +
+                                      "/tests/integration/compare_stores.py " + a + " " + b);
+  return r.exit_code == 0 ? r.out.substr(0, r.out.find('\n')) : "compare failed: " + r.err;
+}
+
+class CacheCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto r = latentlab("vae init --preset tiny-f4d4 --seed 3 --out " + vae());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  std::string vae() const { return dir.file("vae.safetensors"); }
+  std::string cache_args(const std::string& data, const std::string& out) const {
+    return "cache --quiet --threads 2 --batch-size 8 --flip --vae " + vae() + " --data " + data + " --out " + out;
+  }
+  testing::ScratchDir dir;
+};
+
+TEST_F(CacheCli, WritesReusesAndRefusesOtherInputs) {
+  const std::string store = dir.file("s.h5");
+  const auto r = latentlab(cache_args("shapes:n=40,res=32", store) + " --results " + dir.file("r.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto results = nlohmann::json::parse(testing::read_text(dir.file("r.json")));
+  EXPECT_EQ(results["results"]["rows"], 40);
+  EXPECT_EQ(results["results"]["identity"]["latent_shape"], nlohmann::json({4, 8, 8}));
+  EXPECT_EQ(results["inputs"][0]["role"], "vae");
+
+  const auto again = latentlab(cache_args("shapes:n=40,res=32", store));
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("nothing to do"), std::string::npos) << again.out;
+
+  const auto other = latentlab(cache_args("shapes:n=41,res=32", store));
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_NE(other.err.find("dataset_fingerprint"), std::string::npos) << other.err;
+  EXPECT_NE(other.err.find("--force"), std::string::npos) << other.err;
+
+  const auto bad = latentlab(cache_args("shapes:n=8,res=32", dir.file("x.h5")) + " --preprocess center-crop --res 30");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--res"), std::string::npos) << bad.err;
+  EXPECT_FALSE(testing::file_exists(dir.file("x.h5")));
+}
+
+TEST_F(CacheCli, KilledRunsResumeToTheUninterruptedStore) {
+  const std::string data = "shapes:n=160,res=32";
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(latentlab(cache_args(data, dir.file("whole.h5"))).exit_code, 0);
+  const double whole = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  // SIGKILL at fractions of an uninterrupted run's time (start-up included), so that kills land mid-run on
+  // any machine, then one run to the end.
+  const std::string resumed = dir.file("resumed.h5");
+  int killed = 0;
+  testing::CommandResult done;
+  for (double fraction : {0.5, 0.6, 0.7, 0.0}) {
+    const std::string limit = fraction > 0 ? "timeout -s KILL " + std::to_string(fraction * whole) + " " : "";
+    done = testing::run_command(limit + LATENTLAB_BINARY + " " + cache_args(data, resumed));
+    if (done.exit_code != 137) break;
+    ++killed;
+  }
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  ASSERT_GE(killed, 1);
+  EXPECT_NE(done.out.find("resumed at row"), std::string::npos) << done.out;
+  EXPECT_EQ(compare_stores(dir.file("whole.h5"), resumed), "equal");
+}
+
+}  // namespace
+}  // namespace latentlab
