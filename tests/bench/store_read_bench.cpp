@@ -5,7 +5,8 @@
 //       Writes FILE once (32 x 16 x 16 latents, mean + std; reused while it matches), reads it whole so it
 //       sits in the page cache, draws --batches sets of 256 random rows (sorted: h5py's fancy indexing
 //       needs increasing indices), then times StoreReader::read (mean, std, labels, keys; float32 out) and
-//       h5py (the same four datasets). Prints latents/s for both and the ratio.
+//       h5py (the same four datasets). Prints latents/s for both and the ratio; then, with --encode N (default
+//       8; 0 skips), the rate of re-encoding N 256x256 images with the f16d32 VAE and the ratio to it.
 //   bench_store_read --layouts [--rows 20000]
 //       The chunking measurement of docs/latent-store.md: one float32 dataset of rows x 32 x 16 x 16 written
 //       with plain HDF5 in several layouts (contiguous, chunks of 1/16/64/256 rows, gzip+shuffle), then
@@ -25,8 +26,10 @@
 #include <vector>
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 #include <fmt/format.h>
 
+#include "models/autoencoder_kl.h"
 #include "store/reader.h"
 #include "store/writer.h"
 #include "support/test_support.h"
@@ -114,6 +117,20 @@ void ensure_store(const std::string& path, int64_t rows, store::LatentDType dtyp
   fmt::print("wrote {} ({} rows, {:.2f} GB) in {:.1f} s\n", path, rows, file_size(path) / 1e9, seconds_since(start));
 }
 
+// What a store saves: latents/s of encoding `images` random 256x256 images with the f16d32 VAE (the
+// 32x16x16 latents of the store above) on this machine's CPU, in batches of up to 8, after one warm-up batch.
+double encode_rate(int images) {
+  at::manual_seed(0);
+  models::AutoencoderKL vae(models::AutoencoderKLConfig::preset_config("f16d32"));
+  c10::NoGradGuard no_grad;
+  const int batch = std::min(images, 8);
+  vae.encode(at::rand({1, 3, 256, 256}) * 2 - 1);
+  const auto start = Clock::now();
+  for (int done = 0; done < images; done += batch)
+    vae.encode(at::rand({std::min(batch, images - done), 3, 256, 256}) * 2 - 1);
+  return images / seconds_since(start);
+}
+
 int bench_reader(int argc, char** argv) {
   const int64_t rows = std::stoll(arg(argc, argv, "rows", "100000"));
   const int batches = std::stoi(arg(argc, argv, "batches", "300"));
@@ -157,6 +174,14 @@ int bench_reader(int argc, char** argv) {
       "latentlab StoreReader: {:.0f} latents/s\nh5py 3.7 (same batches): {:.0f} latents/s\nratio: {:.2f}x "
       "(checksum {:.3f})\n",
       ours, theirs, ours / theirs, checksum);
+  const int encode = std::stoi(arg(argc, argv, "encode", "8"));
+  if (encode > 0) {
+    const double encoded = encode_rate(encode);
+    fmt::print(
+        "re-encoding with f16d32 at 256x256 (random weights, batch {}): {:.2f} latents/s\n"
+        "store reads / re-encoding: {:.0f}x\n",
+        std::min(encode, 8), encoded, ours / encoded);
+  }
   return 0;
 }
 
