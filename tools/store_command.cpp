@@ -7,6 +7,7 @@
 #include "command_table.h"
 #include "core/error.h"
 #include "core/options.h"
+#include "core/runtime.h"
 #ifdef LATENTLAB_WITH_HDF5
 #include "store/merge.h"
 #include "store/schema.h"
@@ -95,7 +96,9 @@ int merge_main(int argc, const char* const* argv) {
   std::vector<std::string> shards;
   std::string out;
   store::MergeOptions merge;
-  OptionGroup options("Options");
+  RuntimeOptions runtime;
+  OptionGroup options("Options"), runtime_group("Runtime");
+  runtime.register_options(runtime_group);
   options.add("out", &out, "The merged store (written as OUT.partial, renamed when complete; resumable)");
   options.add("force", &merge.force, "Replace an output store made from other shards");
   options.add("batch-size", &merge.batch_size, "Rows per committed batch");
@@ -106,8 +109,10 @@ int merge_main(int argc, const char* const* argv) {
                         "latentlab store merge --out latents.h5 latents-0of2.h5 latents-1of2.h5",
                         "latentlab store verify"});
   parser.add(options);
+  parser.add(runtime_group);
   parser.positional_list("SHARD", &shards, "Every shard i/n of one run, in any order", 1);
   if (!parser.parse(argc, argv)) return 0;
+  apply_runtime(runtime);  // --quiet, --threads
   if (out.empty()) fail_usage("--out", "is required");
   if (merge.batch_size <= 0) fail_usage("--batch-size", "must be positive, got {}", merge.batch_size);
   const auto result = store::merge_shards(shards, out, merge);

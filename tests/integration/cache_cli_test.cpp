@@ -71,7 +71,7 @@ TEST_F(CacheCli, ShardsMergeIntoTheSingleProcessStore) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     shards += " " + shard;
   }
-  const auto merged = latentlab("store merge" + shards + " --out " + dir.file("merged.h5"));
+  const auto merged = latentlab("store merge --quiet" + shards + " --out " + dir.file("merged.h5"));
   ASSERT_EQ(merged.exit_code, 0) << merged.err;
   // The rows exactly; the merged statistics are checked by `store verify` against a recomputation.
   const auto verify = latentlab("store verify " + dir.file("merged.h5"));
