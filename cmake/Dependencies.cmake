@@ -35,27 +35,28 @@ if(LATENTLAB_CUDA)
 endif()
 
 # --- always required ------------------------------------------------------------------------------
-# A machine without Debian's -dev packages (the GPU image) can point LATENTLAB_HEADERS_DIR at a folder
-# holding fmt/ and nlohmann/ headers (tools/gpu-carry.sh assembles one); fmt is then used header-only.
-set(LATENTLAB_HEADERS_DIR "" CACHE PATH "Fallback folder with fmt/ and nlohmann/ headers")
+# A machine without Debian's -dev packages (the GPU image) can point LATENTLAB_DEPS_DIR at a folder with
+# include/ (fmt, nlohmann, and optionally the Boost.ProgramOptions, libzip and HDF5 headers) and lib/ (those
+# libraries and what they link); tools/gpu-carry.sh assembles one from a Debian machine. fmt is then header-only.
+set(LATENTLAB_DEPS_DIR "" CACHE PATH "Fallback folder with include/ and lib/ for dependencies not installed")
 find_package(fmt QUIET)
 if(NOT fmt_FOUND)
-  if(NOT EXISTS "${LATENTLAB_HEADERS_DIR}/fmt/format.h")
-    message(FATAL_ERROR "fmt not found: install libfmt-dev, or set LATENTLAB_HEADERS_DIR to a folder with fmt/")
+  if(NOT EXISTS "${LATENTLAB_DEPS_DIR}/include/fmt/format.h")
+    message(FATAL_ERROR "fmt not found: install libfmt-dev, or set LATENTLAB_DEPS_DIR to a folder with include/fmt/")
   endif()
   add_library(fmt::fmt INTERFACE IMPORTED)
-  target_include_directories(fmt::fmt INTERFACE "${LATENTLAB_HEADERS_DIR}")
+  target_include_directories(fmt::fmt INTERFACE "${LATENTLAB_DEPS_DIR}/include")
   target_compile_definitions(fmt::fmt INTERFACE FMT_HEADER_ONLY=1)
-  message(STATUS "fmt: header-only from ${LATENTLAB_HEADERS_DIR}")
+  message(STATUS "fmt: header-only from ${LATENTLAB_DEPS_DIR}/include")
 endif()
 find_package(nlohmann_json 3.9 QUIET)
 if(NOT nlohmann_json_FOUND)
-  if(NOT EXISTS "${LATENTLAB_HEADERS_DIR}/nlohmann/json.hpp")
-    message(FATAL_ERROR "nlohmann-json not found: install nlohmann-json3-dev, or set LATENTLAB_HEADERS_DIR")
+  if(NOT EXISTS "${LATENTLAB_DEPS_DIR}/include/nlohmann/json.hpp")
+    message(FATAL_ERROR "nlohmann-json not found: install nlohmann-json3-dev, or set LATENTLAB_DEPS_DIR")
   endif()
   add_library(nlohmann_json::nlohmann_json INTERFACE IMPORTED)
-  target_include_directories(nlohmann_json::nlohmann_json INTERFACE "${LATENTLAB_HEADERS_DIR}")
-  message(STATUS "nlohmann-json: from ${LATENTLAB_HEADERS_DIR}")
+  target_include_directories(nlohmann_json::nlohmann_json INTERFACE "${LATENTLAB_DEPS_DIR}/include")
+  message(STATUS "nlohmann-json: from ${LATENTLAB_DEPS_DIR}/include")
 endif()
 find_package(Threads REQUIRED)
 
@@ -67,6 +68,34 @@ if(PkgConfig_FOUND)
 endif()
 find_package(Boost 1.70 QUIET COMPONENTS program_options)
 find_package(HDF5 QUIET COMPONENTS C CXX)
+
+# latentlab_deps_dir_library(<found variable> <target> <header> <library glob>): an imported target from
+# LATENTLAB_DEPS_DIR when both are there (libraries are carried under their soname, without symlinks).
+function(latentlab_deps_dir_library found target header library_glob)
+  set(${found} FALSE PARENT_SCOPE)
+  file(GLOB library "${LATENTLAB_DEPS_DIR}/lib/${library_glob}")
+  if(LATENTLAB_DEPS_DIR AND EXISTS "${LATENTLAB_DEPS_DIR}/include/${header}" AND library)
+    add_library(${target} SHARED IMPORTED GLOBAL)
+    set_target_properties(${target} PROPERTIES IMPORTED_LOCATION "${library}"
+                          INTERFACE_INCLUDE_DIRECTORIES "${LATENTLAB_DEPS_DIR}/include")
+    set(${found} TRUE PARENT_SCOPE)
+    message(STATUS "${target}: from ${LATENTLAB_DEPS_DIR}")
+  endif()
+endfunction()
+if(NOT Boost_FOUND)
+  latentlab_deps_dir_library(Boost_FOUND Boost::program_options boost/program_options.hpp
+                             libboost_program_options.so.*)
+endif()
+if(NOT LIBZIP_FOUND)
+  latentlab_deps_dir_library(LIBZIP_FOUND PkgConfig::LIBZIP zip.h libzip.so.*)
+endif()
+if(NOT HDF5_FOUND)
+  latentlab_deps_dir_library(HDF5_FOUND latentlab_deps_hdf5 hdf5.h libhdf5_serial.so.*)
+  if(HDF5_FOUND)
+    set(HDF5_INCLUDE_DIRS "${LATENTLAB_DEPS_DIR}/include")
+    set(HDF5_LIBRARIES latentlab_deps_hdf5)
+  endif()
+endif()
 find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs)
 
 # One interface target carries the feature switches to every library that needs them.

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The GPU machine's check, as one script (docs/gpu.md): probe the image, build with -DLATENTLAB_CUDA=ON,
-# run `latentlab version` and the test suite, and leave every log under $OUT (default gpu-out/).
-# Usage on the device: OUT=$OUT tools/gpu-check.sh
+# run `latentlab version`, the test suite, the GPU benchmarks and `latentlab smoke --device cuda`, and leave
+# the logs under $OUT (default gpu-out/): at most 8 files, as the device tool returns no more.
+# Usage on the device: OUT=$OUT [DEPS=build-deps] tools/gpu-check.sh
 set -uo pipefail
 OUT=${OUT:-gpu-out}
+DEPS=${DEPS:-$PWD/build-deps}
 mkdir -p "$OUT"
 jobs=$(nproc)
+python=$(command -v python3)  # the image's python3, which holds the CUDA torch wheel
 {
-  echo "== probe"; date -u; uname -a; nvidia-smi -L; cmake --version | head -1; which python3 ninja
-  python3 -c 'import torch; print(torch.__version__, torch.version.cuda, torch._C._GLIBCXX_USE_CXX11_ABI, torch.utils.cmake_prefix_path)'
+  echo "== probe"; date -u; uname -a; nvidia-smi -L; cmake --version | head -1; which python3 ninja nvcc g++
+  g++ --version | head -1; nvcc --version | tail -2
+  $python -c 'import torch; print(torch.__version__, torch.version.cuda, torch._C._GLIBCXX_USE_CXX11_ABI, torch.utils.cmake_prefix_path)'
   ls -d /usr/include/{opencv4,hdf5,boost,fmt,nlohmann,gtest} /usr/src/googletest 2>&1
   ldd --version | head -1
 } > "$OUT/probe.txt" 2>&1
@@ -22,15 +26,29 @@ step() {  # step NAME COMMAND...: runs and logs, records the exit code
   return $rc
 }
 
-# Headers and GoogleTest sources carried from the CPU machine (tools/gpu-carry.sh), used only where the
-# image lacks the packages.
+# Dependencies carried from the CPU machine (tools/gpu-carry.sh), used only where the image lacks them.
 extra=()
-if [ -d build-deps ]; then
-  extra+=("-DLATENTLAB_HEADERS_DIR=$PWD/build-deps/include" "-DLATENTLAB_GTEST_SOURCE_DIR=$PWD/build-deps/googletest")
+if [ -d "$DEPS" ]; then
+  if [ -f "$DEPS/boost-headers.tar.xz" ] && [ ! -d "$DEPS/include/boost" ]; then
+    tar xJf "$DEPS/boost-headers.tar.xz" -C "$DEPS/include"
+  fi
+  for f in "$DEPS"/lib/*; do  # the machine's own copy of a library it already has wins
+    name=$(basename "$f")
+    case $name in libboost_program_options.*|libzip.*|libhdf5_serial.*) continue ;; esac
+    if ldconfig -p | awk '{print $1}' | grep -qxF "$name"; then rm -f "$f"; fi
+  done
+  echo "carried libraries kept: $(ls "$DEPS/lib" | tr '\n' ' ')" >> "$OUT/probe.txt"
+  export LD_LIBRARY_PATH=$DEPS/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  extra+=("-DLATENTLAB_DEPS_DIR=$DEPS" "-DLATENTLAB_GTEST_SOURCE_DIR=$DEPS/googletest")
 fi
-step configure cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DLATENTLAB_CUDA=ON "${extra[@]}" ${CMAKE_ARGS:-} || exit 1
-step build cmake --build build-gpu -j "$jobs" || exit 1
+step configure cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DLATENTLAB_CUDA=ON \
+  "-DLATENTLAB_REFERENCE_PYTHON=$python" "${extra[@]}" ${CMAKE_ARGS:-} || exit 1
+# -k 0: one run shows every compile error, and whatever did build is still tested.
+step build cmake --build build-gpu -j "$jobs" -- -k 0
 step version build-gpu/bin/latentlab version
-step tests bash -c "cd build-gpu && ctest --output-on-failure -j $jobs"
-step smoke build-gpu/bin/latentlab smoke --device cuda --steps 200 --out "$OUT/smoke"
+step tests bash -c "cd build-gpu && ctest --output-on-failure -j $jobs --timeout 300"
+step bench bash -c "set -x; build-gpu/bin/bench_inception_fid 1024 $jobs 128 cuda; build-gpu/bin/bench_inception_fid 1024 $jobs 128 cuda;
+  build-gpu/bin/bench_autoencoder_kl f8d4 256 32 10 $jobs cuda; build-gpu/bin/bench_autoencoder_kl f16d32 256 32 10 $jobs cuda;
+  build-gpu/bin/bench_frechet 2048 3 1 $jobs"
+step smoke build-gpu/bin/latentlab smoke --device cuda --steps 200 --out /tmp/latentlab-smoke
 cat "$OUT/summary.txt"

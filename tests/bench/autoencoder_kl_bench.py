@@ -4,7 +4,7 @@ reference model of tests/reference/models/autoencoder_kl_reference.py. Writes th
 RES×RES images under no_grad after one warm-up batch on THREADS intra-op threads, and prints images/s of
 the fastest batch (robust to other load on the machine) on the last line.
 
-Usage: autoencoder_kl_bench.py WEIGHTS PRESET RES BATCH ITERS THREADS
+Usage: autoencoder_kl_bench.py WEIGHTS PRESET RES BATCH ITERS THREADS [DEVICE=cpu]
 """
 import os
 import sys
@@ -19,13 +19,15 @@ from autoencoder_kl_reference import AutoencoderKL, randomise  # noqa: E402
 def main():
     weights, preset = sys.argv[1], sys.argv[2]
     res, batch, iters, threads = (int(a) for a in sys.argv[3:7])
+    device = sys.argv[7] if len(sys.argv) > 7 else "cpu"
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = AutoencoderKL(preset).eval()
     randomise(model, 0)
     torch.save(model.state_dict(), weights)
     g = torch.Generator().manual_seed(1)
-    images = torch.rand((batch, 3, res, res), generator=g) * 2 - 1
+    images = (torch.rand((batch, 3, res, res), generator=g) * 2 - 1).to(device)
+    model.to(device)
     with torch.no_grad():
         model.encode(images)  # warm-up
         fastest = float("inf")
@@ -33,8 +35,9 @@ def main():
             start = time.perf_counter()
             mean, logvar = model.encode(images)
             std = torch.exp(0.5 * logvar)  # what the C++ encode also returns
+            std.view(-1)[0].item()  # waits for the device, as the C++ side does
             fastest = min(fastest, time.perf_counter() - start)
-    print(f"pytorch {torch.__version__}, {threads} threads, {preset} {batch}x3x{res}x{res}")
+    print(f"pytorch {torch.__version__} on {device}, {threads} threads, {preset} {batch}x3x{res}x{res}")
     print(batch / fastest)
     return 0
 
