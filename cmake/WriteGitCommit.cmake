@@ -1,9 +1,18 @@
 # cmake -P script: OUTPUT gets `const char* latentlab_git_commit()` returning the commit (+ "-dirty").
-execute_process(COMMAND git -C ${SOURCE_DIR} rev-parse --short=12 HEAD
-                OUTPUT_VARIABLE commit OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)
+# An exported tree (`git archive`, as tools/gpu-carry.sh makes) has no .git but may carry .git-commit.
+if(NOT EXISTS ${SOURCE_DIR}/.git AND EXISTS ${SOURCE_DIR}/.git-commit)
+  file(READ ${SOURCE_DIR}/.git-commit commit)
+  string(STRIP "${commit}" commit)
+  string(SUBSTRING "${commit}" 0 12 commit)
+  set(rc 0)
+  set(exported TRUE)
+else()
+  execute_process(COMMAND git -C ${SOURCE_DIR} rev-parse --short=12 HEAD
+                  OUTPUT_VARIABLE commit OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)
+endif()
 if(NOT rc EQUAL 0 OR commit STREQUAL "")
   set(commit "unknown")
-else()
+elseif(NOT exported)
   execute_process(COMMAND git -C ${SOURCE_DIR} status --porcelain --untracked-files=no
                   OUTPUT_VARIABLE dirty OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
   if(NOT dirty STREQUAL "")

@@ -3,7 +3,7 @@
 # machine's packages: include/ (fmt, nlohmann, libzip and HDF5 headers; Boost's as boost-headers.tar.xz),
 # lib/ (Boost.ProgramOptions, libzip, HDF5 and every library they load, under their sonames; glibc,
 # libstdc++ and libgcc_s are the GPU machine's own) and googletest/ (sources). Carry it with the device
-# run; tools/gpu-check.sh configures with -DLATENTLAB_DEPS_DIR and drops the libraries the machine already has.
+# run (with src/, the committed tree); tools/gpu-check.sh configures with -DLATENTLAB_DEPS_DIR and drops the libraries the machine already has.
 # Third-party files: they travel with the run and are never committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,4 +26,10 @@ for library in libboost_program_options.so.1.74.0 libzip.so.4 libhdf5_serial.so.
   done
 done
 cp -r /usr/src/googletest build-deps/googletest
+
+# src/: the committed tree (HEAD), so that the device builds what was committed and not work in progress
+# of the working tree; run there as `cd build-deps/src && OUT=$OUT DEPS=.. tools/gpu-check.sh`.
+mkdir build-deps/src
+git archive HEAD | tar -x -C build-deps/src
+git rev-parse HEAD > build-deps/src/.git-commit
 du -sh build-deps build-deps/*

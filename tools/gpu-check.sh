@@ -2,10 +2,11 @@
 # The GPU machine's check, as one script (docs/gpu.md): probe the image, build with -DLATENTLAB_CUDA=ON,
 # run `latentlab version`, the test suite, the GPU benchmarks and `latentlab smoke --device cuda`, and leave
 # the logs under $OUT (default gpu-out/): at most 8 files, as the device tool returns no more.
-# Usage on the device: OUT=$OUT [DEPS=build-deps] tools/gpu-check.sh
+# Usage on the device: OUT=$OUT [DEPS=build-deps] tools/gpu-check.sh, or from the committed tree that
+# tools/gpu-carry.sh exports: cd build-deps/src && OUT=$OUT DEPS=.. tools/gpu-check.sh
 set -uo pipefail
 OUT=${OUT:-gpu-out}
-DEPS=${DEPS:-$PWD/build-deps}
+DEPS=$(realpath "${DEPS:-build-deps}")
 mkdir -p "$OUT"
 jobs=$(nproc)
 python=$(command -v python3)  # the image's python3, which holds the CUDA torch wheel
