@@ -60,6 +60,17 @@ AutocastScope::~AutocastScope() {
   set_autocast(device_, was_enabled_, previous_dtype_);
 }
 
+TF32Scope::TF32Scope(bool allow)
+    : cudnn_(at::globalContext().allowTF32CuDNN()), cublas_(at::globalContext().allowTF32CuBLAS()) {
+  at::globalContext().setAllowTF32CuDNN(allow);
+  at::globalContext().setAllowTF32CuBLAS(allow);
+}
+
+TF32Scope::~TF32Scope() {
+  at::globalContext().setAllowTF32CuDNN(cudnn_);
+  at::globalContext().setAllowTF32CuBLAS(cublas_);
+}
+
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
 }

@@ -41,6 +41,20 @@ class AutocastScope {
   c10::ScalarType previous_dtype_;
 };
 
+// Allows or forbids TF32 in cuDNN convolutions and cuBLAS matmuls for a scope and restores the previous
+// switches after it (process-wide flags; PyTorch 2.9 added a per-backend precision API beside these).
+// Metrics run with TF32 off (METRICS.md: TF32 silently on is a known source of FID drift).
+class TF32Scope {
+ public:
+  explicit TF32Scope(bool allow);
+  ~TF32Scope();
+  TF32Scope(const TF32Scope&) = delete;
+  TF32Scope& operator=(const TF32Scope&) = delete;
+
+ private:
+  bool cudnn_, cublas_;
+};
+
 // Sets the learning rate of every parameter group. LibTorch 1.13 has only StepLR, so schedules
 // (warm-up, cosine) are plain functions of the step in lib/train and applied through this.
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);

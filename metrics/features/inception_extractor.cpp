@@ -4,33 +4,11 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include "core/compat.h"
 #include "core/error.h"
 #include "models/inception_fid.h"
 
 namespace latentlab::metrics {
-namespace {
-
-// fp32 without TF32 (docs/METRICS.md §14: TF32 silently on is a known source of FID drift): switched off
-// for the extraction and restored afterwards, since the flags are process-wide.
-class NoTF32Scope {
- public:
-  NoTF32Scope() : cudnn_(at::globalContext().allowTF32CuDNN()), cublas_(at::globalContext().allowTF32CuBLAS()) {
-    at::globalContext().setAllowTF32CuDNN(false);
-    at::globalContext().setAllowTF32CuBLAS(false);
-  }
-  ~NoTF32Scope() {
-    at::globalContext().setAllowTF32CuDNN(cudnn_);
-    at::globalContext().setAllowTF32CuBLAS(cublas_);
-  }
-  NoTF32Scope(const NoTF32Scope&) = delete;
-  NoTF32Scope& operator=(const NoTF32Scope&) = delete;
-
- private:
-  bool cudnn_, cublas_;
-};
-
-}  // namespace
-
 InceptionExtractor::InceptionExtractor(const FeatureExtractorOptions& options)
     : resize_(options.resize.empty() ? models::InceptionResize::TF1Bilinear
                                      : models::parse_resize(options.resize, "--extractor-resize")),
@@ -67,7 +45,7 @@ Features InceptionExtractor::extract(const at::Tensor& images) {
   const int64_t n = images.size(0);
   std::vector<Features> parts;
   {
-    NoTF32Scope no_tf32;
+    compat::TF32Scope no_tf32(false);  // fp32 (METRICS.md: TF32 is a known source of FID drift)
     c10::InferenceMode inference;
     for (int64_t start = 0; start < n; start += batch_size_) {
       const auto batch = images.narrow(0, start, std::min(batch_size_, n - start)).to(at::Device(device_));

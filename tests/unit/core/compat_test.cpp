@@ -53,6 +53,20 @@ TEST(Compat, CpuAutocastMakesLinearBFloat16AndRestores) {
   EXPECT_EQ(linear(x).scalar_type(), at::kFloat);
 }
 
+TEST(Compat, TF32ScopeSetsAndRestoresBothSwitches) {
+  auto& context = at::globalContext();
+  const bool cudnn = context.allowTF32CuDNN(), cublas = context.allowTF32CuBLAS();
+  for (const bool allow : {false, true}) {
+    {
+      compat::TF32Scope scope(allow);
+      EXPECT_EQ(context.allowTF32CuDNN(), allow);
+      EXPECT_EQ(context.allowTF32CuBLAS(), allow);
+    }
+    EXPECT_EQ(context.allowTF32CuDNN(), cudnn);
+    EXPECT_EQ(context.allowTF32CuBLAS(), cublas);
+  }
+}
+
 TEST(Compat, SetLearningRateReachesEveryGroup) {
   torch::nn::Linear a(2, 2), b(2, 2);
   torch::optim::AdamW optimizer(
