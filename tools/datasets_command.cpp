@@ -52,14 +52,14 @@ int make_main(int argc, const char* const* argv) {
   const auto source = datasets::open_dataset(spec);
 #ifdef LATENTLAB_WITH_OPENCV
   const auto result = datasets::export_images(*source, out, rt.threads);
-#else
-  fail_usage("datasets make", "writing PNG files needs OpenCV, which this build lacks");
-#endif
   std::cout << (result.skipped
                     ? fmt::format("{} already holds {} ({} images); nothing to do\n", out, source->info().spec,
                                   result.written)
                     : fmt::format("wrote {} images of {} to {}\n", result.written, source->info().spec, out));
   return 0;
+#else
+  fail_usage("datasets make", "writing PNG files needs OpenCV, which this build lacks");
+#endif
 }
 
 int info_main(int argc, const char* const* argv) {
