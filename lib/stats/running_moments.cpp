@@ -1,6 +1,7 @@
 #include "stats/running_moments.h"
 
 #include <ATen/ATen.h>
+#include <fmt/ranges.h>  // fmt::join (moved here in fmt 11)
 
 #include "core/error.h"
 

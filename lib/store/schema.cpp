@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include <fmt/ranges.h>  // fmt::join (moved here in fmt 11)
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include <ATen/ATen.h>
+#include <fmt/ranges.h>  // fmt::join (moved here in fmt 11)
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
