@@ -33,6 +33,13 @@ if(LATENTLAB_CUDA)
   # find_package(Torch) may overwrite the architectures (pytorch#115937): restore ours.
   set(CMAKE_CUDA_ARCHITECTURES ${LATENTLAB_CUDA_ARCHITECTURES})
 endif()
+# The pip wheels' libtorch_cpu.so exports copies of libstdc++ symbols (std::filesystem among them) that it
+# links statically (pytorch#133437); listed before libstdc++ in DT_NEEDED they interpose ours, and on the
+# GPU machine every test that touched std::filesystem crashed. Naming libstdc++ first makes it win.
+if(Torch_DIR MATCHES "site-packages" AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  add_link_options("LINKER:--push-state,--no-as-needed" -lstdc++ "LINKER:--pop-state")
+  message(STATUS "LibTorch from a wheel: libstdc++ linked ahead of it (pytorch#133437)")
+endif()
 
 # --- always required ------------------------------------------------------------------------------
 # A machine without Debian's -dev packages (the GPU image) can point LATENTLAB_DEPS_DIR at a folder with
