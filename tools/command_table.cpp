@@ -12,9 +12,12 @@ int smoke_main(int argc, const char* const* argv);
 int stats_main(int argc, const char* const* argv);
 int fid_main(int argc, const char* const* argv);
 int metrics_main(int argc, const char* const* argv);
+int recon_main(int argc, const char* const* argv);
 int datasets_main(int argc, const char* const* argv);
 int store_main(int argc, const char* const* argv);
 int vae_main(int argc, const char* const* argv);
+int probe_main(int argc, const char* const* argv);
+int disentangle_main(int argc, const char* const* argv);
 #if LATENTLAB_WITH_HDF5
 int cache_main(int argc, const char* const* argv);
 #endif
@@ -32,6 +35,11 @@ const std::vector<Command>& commands() {
     {"stats", "Make, merge or describe FID/sFID feature statistics files", stats_main},
     {"fid", "FID between two inputs (image folders, dataset specs, ADM batches, statistics files)", fid_main},
     {"metrics", "Generative metrics (fid, sfid, is, kid, pr) of generated vs reference images", metrics_main},
+    {"recon", "Reconstruction metrics of a VAE on a dataset: rFID, PSNR, SSIM, LPIPS", recon_main},
+    {"probe", "Linear and MLP (separability) probes of latents or features on labels, attributes, factors",
+     probe_main},
+    {"disentangle", "Disentanglement scores (MIG, SAP, DCI, modularity, β-VAE, FactorVAE) of a store's latents",
+     disentangle_main},
     {"smoke", "Run a short end-to-end check of this build: train, save, reload, write results", smoke_main},
   };
   return list;

@@ -37,8 +37,8 @@ int metrics_main(int argc, const char* const* argv) {
   runtime.register_options(runtime_group);
   CommandParser parser({"metrics",
                         "Computes generative metrics between a reference set (--real) and a generated set (--fake); "
-                        "each input is streamed once through the FID Inception. Statistics files serve fid and "
-                        "sfid only.",
+                        "each input is streamed once through the FID Inception (fd_dinov2: through the DINOv2 of "
+                        "--extractor-weights, in a run of its own). Statistics files serve fid, sfid and fd_dinov2.",
                         "latentlab metrics --metrics fid,is,kid,pr,sfid --real R --fake F [--out results.json]",
                         "latentlab metrics --metrics fid,sfid,is,pr --real VIRTUAL_imagenet256_labeled.npz --fake "
                         "samples.npz --extractor-weights pt_inception-2015-12-05-6726825d.pth --out m.json",

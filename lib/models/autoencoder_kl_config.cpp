@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "models/preset_names.h"
 
 namespace latentlab::models {
 namespace {
@@ -112,11 +113,8 @@ void AutoencoderKLConfig::validate(const std::string& subject) const {
 }
 
 const std::vector<std::string>& AutoencoderKLConfig::preset_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const auto& c : presets()) out.push_back(c.preset);
-    return out;
-  }();
+  static const std::vector<std::string> names =
+      preset_names_of(presets(), [](const auto& preset) { return preset.preset; });
   return names;
 }
 

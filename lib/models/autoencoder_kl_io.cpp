@@ -12,6 +12,7 @@
 #include "io/weights.h"
 #include "models/autoencoder_kl.h"
 #include "models/autoencoder_kl_diffusers.h"
+#include "models/module_state.h"
 
 namespace latentlab::models {
 namespace {
@@ -130,8 +131,7 @@ AutoencoderKL AutoencoderKL::load(const std::string& path, const AutoencoderKLLo
 }
 
 void AutoencoderKL::save(const std::string& path) const {
-  io::write_safetensors(path, state_arrays(),
-                        {{"format", "pt"}, {"producer", "latentlab"}, {kConfigMetadataKey, config_.to_json_string()}});
+  save_model_safetensors(path, state_arrays(), kConfigMetadataKey, config_.to_json_string());
 }
 
 }  // namespace latentlab::models

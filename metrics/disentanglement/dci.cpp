@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "metrics/disentanglement/codes.h"
+#include "metrics/disentanglement/dci_gbt.h"
 #include "metrics/disentanglement/lasso.h"
 #include "metrics/probes/standardize.h"
 
@@ -46,6 +47,25 @@ void check_importance(const std::vector<std::vector<double>>& r) {
   }
 }
 
+// dlib's default route: importances and accuracies of one boosted-tree classifier per factor.
+DciResult dci_from_gbt(const TrainTestCodes& split, const DciOptions& options) {
+  const auto fit = gbt_dci_importance(split, options.gbt);
+  DciResult r;
+  r.options = options;
+  r.num_train = split.z_train.size(0);
+  r.num_test = split.z_test.size(0);
+  r.informativeness_measure = "accuracy";
+  r.importance = fit.importance;
+  r.per_factor_informativeness_test = fit.test_accuracy;
+  for (size_t k = 0; k < fit.test_accuracy.size(); ++k) {
+    r.informativeness_train += fit.train_accuracy[k] / fit.test_accuracy.size();
+    r.informativeness_test += fit.test_accuracy[k] / fit.test_accuracy.size();
+  }
+  r.disentanglement = dci_disentanglement(r.importance, &r.per_code_disentanglement);
+  r.completeness = dci_completeness(r.importance, &r.per_factor_completeness);
+  return r;
+}
+
 }  // namespace
 
 double dci_disentanglement(const std::vector<std::vector<double>>& importance, std::vector<double>* per_code) {
@@ -78,10 +98,11 @@ double dci_completeness(const std::vector<std::vector<double>>& importance, std:
 
 DciResult compute_dci(const at::Tensor& codes_train, const at::Tensor& factors_train, const at::Tensor& codes_test,
                       const at::Tensor& factors_test, const DciOptions& options) {
-  if (options.importance != "lasso")
-    fail_usage("importance", "unknown DCI importance '{}' (known: lasso)", options.importance);
+  if (options.importance != "lasso" && options.importance != "gbt")
+    fail_usage("importance", "unknown DCI importance '{}' (known: lasso, gbt)", options.importance);
   if (!(options.lasso_alpha > 0)) fail_usage("lasso-alpha", "must be positive, got {}", options.lasso_alpha);
   const auto split = train_test_codes(codes_train, factors_train, codes_test, factors_test);
+  if (options.importance == "gbt") return dci_from_gbt(split, options);
   const auto &z_train = split.z_train, &z_test = split.z_test;
   const auto &f_train = split.f_train, &f_test = split.f_test;
 
@@ -134,22 +155,33 @@ DciResult compute_dci(const at::Tensor& codes_train, const at::Tensor& factors_t
 }
 
 nlohmann::json DciResult::to_json() const {
-  return {{"disentanglement", disentanglement},
-          {"completeness", completeness},
-          {"informativeness_train", informativeness_train},
-          {"informativeness_test", informativeness_test},
-          {"informativeness_measure", informativeness_measure},
-          {"importance_matrix", importance},
-          {"per_code_disentanglement", per_code_disentanglement},
-          {"per_factor_completeness", per_factor_completeness},
-          {"per_factor_informativeness_test", per_factor_informativeness_test},
-          {"protocol",
-           {{"definition", "DCI, disentanglement_lib aggregation (importance-weighted D and C)"},
-            {"importance", options.importance},
-            {"lasso_alpha", options.lasso_alpha},
-            {"standardisation", "codes and factor ids by training mean/std (ddof 0)"},
-            {"num_train", num_train},
-            {"num_test", num_test}}}};
+  nlohmann::json out = {{"disentanglement", disentanglement},
+                        {"completeness", completeness},
+                        {"informativeness_train", informativeness_train},
+                        {"informativeness_test", informativeness_test},
+                        {"informativeness_measure", informativeness_measure},
+                        {"importance_matrix", importance},
+                        {"per_code_disentanglement", per_code_disentanglement},
+                        {"per_factor_completeness", per_factor_completeness},
+                        {"per_factor_informativeness_test", per_factor_informativeness_test},
+                        {"protocol",
+                         {{"definition", "DCI, disentanglement_lib aggregation (importance-weighted D and C)"},
+                          {"importance", options.importance},
+                          {"informativeness", informativeness_measure},
+                          {"num_train", num_train},
+                          {"num_test", num_test}}}};
+  auto& protocol = out["protocol"];
+  if (options.importance == "gbt") {
+    protocol["model"] = "GradientBoostingClassifier per factor on raw codes (log-loss, friedman_mse)";
+    protocol["gbt_stages"] = options.gbt.num_stages;
+    protocol["gbt_learning_rate"] = options.gbt.learning_rate;
+    protocol["gbt_max_depth"] = options.gbt.max_depth;
+    protocol["gbt_seed"] = options.gbt.seed;
+  } else {
+    protocol["lasso_alpha"] = options.lasso_alpha;
+    protocol["standardisation"] = "codes and factor ids by training mean/std (ddof 0)";
+  }
+  return out;
 }
 
 }  // namespace latentlab::metrics

@@ -9,8 +9,9 @@
 //     with training mean/std, each factor's dense class ids standardised likewise, R_jk = |w_jk| of
 //     sklearn-style Lasso(alpha) (lasso.h, alpha 0.02). Informativeness = NRMSE of the Lasso prediction,
 //     sqrt(mean (y_hat - y)^2) in units of the factor's training standard deviation (lower is better).
-//   - dlib's default, gradient-boosted trees with feature importances and accuracy as informativeness, is
-//     not implemented yet (docs/probes.md lists it as missing).
+//   - "gbt": dlib's default, one gradient-boosted tree classifier per factor on the raw codes (dci_gbt.h,
+//     gbt.h: sklearn GradientBoostingClassifier() defaults); R_jk = its feature importances;
+//     informativeness = its accuracy (higher is better).
 // With a single factor (base-1 entropy undefined) D_j = 1; with a single code C_k = 1.
 #pragma once
 
@@ -20,11 +21,14 @@
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
 
+#include "metrics/disentanglement/gbt.h"
+
 namespace latentlab::metrics {
 
 struct DciOptions {
-  std::string importance = "lasso";
+  std::string importance = "lasso";  // lasso | gbt
   double lasso_alpha = 0.02;
+  GbtOptions gbt;
 };
 
 struct DciResult {
@@ -32,7 +36,7 @@ struct DciResult {
   double completeness = 0.0;
   double informativeness_train = 0.0;  // mean over factors
   double informativeness_test = 0.0;
-  std::string informativeness_measure;          // "nrmse" (lower is better)
+  std::string informativeness_measure;          // "nrmse" (lower is better) or "accuracy" (gbt)
   std::vector<std::vector<double>> importance;  // (J, K)
   std::vector<double> per_code_disentanglement;
   std::vector<double> per_factor_completeness;

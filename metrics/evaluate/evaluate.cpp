@@ -27,6 +27,16 @@ void check_same_extractor(const FeatureSet& a, const FeatureSet& b) {
   }
 }
 
+// FD-DINOv2 only from DINOv2 features: a set made by another extractor, or an Inception statistics file
+// (2048-d, no protocol), is refused rather than compared.
+void check_dinov2_features(const FeatureSet& set) {
+  const nlohmann::json* p = extractor_of(set);
+  const std::string name = p != nullptr ? p->value("extractor", "") : "";
+  if (p != nullptr ? name.rfind("dinov2-", 0) != 0 : set.stats.pool3->mu.size(0) == 2048)
+    fail(set.source, "holds {} features, but fd_dinov2 needs DINOv2 CLS statistics",
+         name.empty() ? "Inception pool3 (2048-d)" : name);
+}
+
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
@@ -57,7 +67,9 @@ FeatureSet extract_feature_set(const ImageBatches& next, FeatureExtractor& extra
       if (output.name == name) return output.dim;
     fail("--extractor", "{} has no output '{}'", extractor.name(), name);
   };
-  if (needs & kNeedPool3Stats) pool3.emplace(dim_of(kFeaturePool3), true);
+  // The global feature: the extractor's first output (Inception pool3, DINOv2 cls).
+  const std::string global = extractor.outputs().front().name;
+  if (needs & kNeedPool3Stats) pool3.emplace(dim_of(global), true);
   if (needs & kNeedSpatialStats) spatial.emplace(dim_of(kFeatureSpatial), true);
   std::vector<at::Tensor> rows, logits;
   int64_t count = 0;
@@ -66,9 +78,9 @@ FeatureSet extract_feature_set(const ImageBatches& next, FeatureExtractor& extra
     const at::Tensor nhwc = batch->permute({0, 2, 3, 1}).contiguous();
     Features f = extractor.extract(nhwc);
     count += nhwc.size(0);
-    if (pool3) pool3->update(f.at(kFeaturePool3));
+    if (pool3) pool3->update(f.at(global));
     if (spatial) spatial->update(f.at(kFeatureSpatial));
-    if (needs & kNeedPool3Rows) rows.push_back(f.at(kFeaturePool3));
+    if (needs & kNeedPool3Rows) rows.push_back(f.at(global));
     if (needs & kNeedLogits) logits.push_back(f.at(kFeatureLogitsUnbiased));
   }
   if (count == 0) fail(role, "the input holds no images");
@@ -150,6 +162,10 @@ nlohmann::json compute_generative_metrics(const GenerativeOptions& options, cons
     if (name == "fid") {
       out[kKeyFid] = frechet_distance(real->stats.pool3->mu, real->stats.pool3->sigma, fake.stats.pool3->mu,
                                       fake.stats.pool3->sigma);
+    } else if (name == "fd_dinov2") {
+      for (const FeatureSet* set : {real, &fake}) check_dinov2_features(*set);
+      out[kKeyFdDinov2] = frechet_distance(real->stats.pool3->mu, real->stats.pool3->sigma, fake.stats.pool3->mu,
+                                           fake.stats.pool3->sigma);
     } else if (name == "sfid") {
       out[kKeySfid] = frechet_distance(real->stats.spatial->mu, real->stats.spatial->sigma, fake.stats.spatial->mu,
                                        fake.stats.spatial->sigma);
@@ -195,6 +211,7 @@ std::string summarize_generative_metrics(const nlohmann::json& results) {
     out += "\n";
   };
   line("FID", kKeyFid);
+  if (results.contains(kKeyFdDinov2)) out += fmt::format("FD-DINOv2: {:.6f}\n", results[kKeyFdDinov2].get<double>());
   line("sFID", kKeySfid);
   line("IS", kKeyIsMean, kKeyIsStd);
   line("KID", kKeyKidMean, kKeyKidStd);

@@ -3,6 +3,7 @@
 // latentlab_metrics library does not link latentlab_datasets (metrics and datasets are separate levels),
 // so only the commands in tools/, which link both, include this file.
 #pragma once
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "datasets/preprocess.h"
 #include "io/results_json.h"
 #include "metrics/evaluate/evaluate.h"
+#include "metrics/features/dinov2_extractor.h"
 #include "metrics/features/inception_extractor.h"
 #include "metrics/features/registry.h"
 
@@ -75,6 +77,22 @@ inline std::unique_ptr<FeatureExtractor> make_inception(const FeatureExtractorOp
   return make_feature_extractor(kInceptionExtractorName, options, "--extractor");
 }
 
+// fd_dinov2 streams the images through DINOv2 (the architecture read from --extractor-weights), every other
+// metric through the Inception; one run has one --extractor-weights, so fd_dinov2 runs alone.
+inline std::unique_ptr<FeatureExtractor> make_extractor_for(const std::vector<std::string>& metric_names,
+                                                            const FeatureExtractorOptions& options) {
+  const bool dinov2 = std::find(metric_names.begin(), metric_names.end(), kKeyFdDinov2) != metric_names.end();
+  if (!dinov2) return make_inception(options);
+  if (metric_names.size() > 1)
+    fail_usage("--metrics",
+               "fd_dinov2 uses DINOv2 and the other metrics the Inception; ask for fd_dinov2 in a run of its own");
+  if (options.weights.empty())
+    fail_usage("--extractor-weights",
+               "is required for fd_dinov2 on image inputs (dinov2_vitl14_pretrain.pth for EDM2's FD-DINOv2, or a "
+               "safetensors conversion; never downloaded)");
+  return make_dinov2_extractor(options);
+}
+
 struct EvaluateRequest {
   GenerativeOptions metrics;
   std::string real;  // "" = none (IS only)
@@ -108,7 +126,7 @@ inline EvaluateReport evaluate_inputs(const EvaluateRequest& request) {
   std::unique_ptr<FeatureExtractor> extractor;
   for (size_t i = 0; i < sides.size(); ++i) {
     if (sets[i]) continue;
-    if (!extractor) extractor = make_inception(request.extractor);
+    if (!extractor) extractor = make_extractor_for(request.metrics.metrics, request.extractor);
     sets[i] = extract_images(inputs[i].spec, *extractor, needs_of(request.metrics.metrics, sides[i].real),
                              request.images, sides[i].role);
     sets[i]->source = inputs[i].to_string();

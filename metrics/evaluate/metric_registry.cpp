@@ -11,6 +11,8 @@ const std::vector<MetricEntry>& generative_metrics() {
       {"is", "Inception Score of the generated set (needs no real set)", kNeedNothing, kNeedLogits},
       {"kid", "kernel Inception distance, polynomial MMD over subsets", kNeedPool3Rows, kNeedPool3Rows},
       {"pr", "precision, recall (k=3), density, coverage (k=5) on pool3", kNeedPool3Rows, kNeedPool3Rows},
+      {"fd_dinov2", "Frechet distance on DINOv2 CLS features (EDM2; ViT-L/14 weights), in a run of its own",
+       kNeedPool3Stats, kNeedPool3Stats},
   };
   return list;
 }

@@ -10,7 +10,8 @@ namespace latentlab::metrics {
 // What a metric needs from one feature set (bit flags).
 enum FeatureNeed : unsigned {
   kNeedNothing = 0,
-  kNeedPool3Stats = 1,    // pool3 mean and covariance (a statistics file suffices)
+  kNeedPool3Stats = 1,    // pool3 mean and covariance (a statistics file suffices); with the DINOv2 extractor
+                          // (fd_dinov2) its global feature, the CLS token, takes pool3's place
   kNeedSpatialStats = 2,  // spatial (sFID) mean and covariance (latentlab or ADM reference statistics suffice)
   kNeedPool3Rows = 4,     // every pool3 feature row (images only)
   kNeedLogits = 8,        // every unbiased 1008-way logit row (images only)

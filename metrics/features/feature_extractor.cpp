@@ -16,7 +16,8 @@ void FeatureExtractorOptions::register_options(OptionGroup& group) {
             "Images per forward pass of the feature extractor; results do not depend on it");
   group.add("extractor-resize", &resize,
             "Input resize mode of the feature extractor; empty = its default (Inception: "
-            "tf1-bilinear; also torch-bilinear, pytorch-fid's)");
+            "tf1-bilinear; also torch-bilinear, pytorch-fid's. DINOv2: bicubic-antialias, EDM2's; also "
+            "tf1-bilinear, torch-fidelity's)");
 }
 #endif
 

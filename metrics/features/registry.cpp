@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "core/error.h"
+#include "metrics/features/dinov2_extractor.h"
 #include "metrics/features/inception_extractor.h"
 
 namespace latentlab::metrics {
@@ -13,7 +14,14 @@ const std::vector<FeatureExtractorEntry>& feature_extractors() {
       {kInceptionExtractorName,
        "Inception-v3 of TF 2015-12-05 (pytorch-fid weights): pool3 2048, logits 1008, sFID spatial 2023",
        make_inception_extractor},
-      // DINOv2 (dinov2-vitl14, …) goes here.
+      {"dinov2-vit-s14", "DINOv2 ViT-S/14 (dinov2_vits14_pretrain.pth): CLS 384, 224² bicubic-antialias",
+       make_dinov2_vits14_extractor},
+      {"dinov2-vit-b14", "DINOv2 ViT-B/14 (dinov2_vitb14_pretrain.pth): CLS 768, 224² bicubic-antialias",
+       make_dinov2_vitb14_extractor},
+      {"dinov2-vit-l14", "DINOv2 ViT-L/14 (dinov2_vitl14_pretrain.pth): CLS 1024, FD-DINOv2 as EDM2/dgm-eval",
+       make_dinov2_vitl14_extractor},
+      {"dinov2-vit-g14", "DINOv2 ViT-g/14 (dinov2_vitg14_pretrain.pth, SwiGLU): CLS 1536, 224² bicubic-antialias",
+       make_dinov2_vitg14_extractor},
   };
   return entries;
 }

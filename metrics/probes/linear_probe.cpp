@@ -122,19 +122,9 @@ ClassProbeResult fit_class_probe(const at::Tensor& features_train, const at::Ten
   const auto [x_train, x_test] = probe_features(features_train, features_test, options);
   const auto raw_train = integer_vector(labels_train, x_train.size(0), "labels (train)");
   const auto raw_test = integer_vector(labels_test, x_test.size(0), "labels (test)");
-  std::vector<int64_t> classes = raw_train;
-  std::sort(classes.begin(), classes.end());
-  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  const auto classes = sorted_classes(raw_train);
   if (classes.size() < 2) fail("labels (train)", "needs at least 2 classes, got {}", classes.size());
-  auto dense = [&](const std::vector<int64_t>& v) {
-    std::vector<int32_t> ids(v.size());
-    for (size_t i = 0; i < v.size(); ++i) {
-      const auto it = std::lower_bound(classes.begin(), classes.end(), v[i]);
-      ids[i] = (it != classes.end() && *it == v[i]) ? static_cast<int32_t>(it - classes.begin()) : -1;
-    }
-    return ids;
-  };
-  const auto ids_train = dense(raw_train), ids_test = dense(raw_test);
+  const auto ids_train = dense_class_ids(raw_train, classes), ids_test = dense_class_ids(raw_test, classes);
   const int64_t num_classes = static_cast<int64_t>(classes.size());
   const auto device = x_train.device();
   const auto y_train = at::tensor(std::vector<int64_t>(ids_train.begin(), ids_train.end()), at::kLong).to(device);
@@ -189,12 +179,6 @@ AttributeProbeResult fit_attribute_probe(const at::Tensor& features_train, const
   const auto device = x_train.device();
   const auto t_train_dev = t_train.to(device);
 
-  AttributeProbeResult r;
-  r.options = options;
-  r.num_train = n;
-  r.num_test = x_test.size(0);
-  r.num_features = x_train.size(1);
-  r.attributes.resize(a);
   std::vector<double> head_c(a, options.fixed_c);
   at::Tensor threshold_scores;  // (N, A) CPU: held-out (or training) probabilities for threshold tuning
   if (options.fixed_c == 0) {
@@ -229,10 +213,33 @@ AttributeProbeResult fit_attribute_probe(const at::Tensor& features_train, const
   const auto scaler = fit_standardizer(x_train);
   const auto st = scaler.apply(x_train), sv = scaler.apply(x_test);
   const auto model = fit_binary_logistic_heads(st, t_train_dev, head_c, options.fit);
-  r.converged = model.converged;
   if (!threshold_scores.defined()) threshold_scores = cpu(model.probabilities(st));
   threshold_scores = threshold_scores.contiguous();
   const auto p_test = cpu(model.probabilities(sv));
+  std::vector<double> thresholds(a);
+  for (int64_t h = 0; h < a; ++h) {
+    const auto truth_d = column(t_train, h);
+    thresholds[h] =
+        best_f1_threshold(column(threshold_scores, h), std::vector<uint8_t>(truth_d.begin(), truth_d.end()));
+  }
+  auto r = score_attribute_probe(p_test, t_test, thresholds, head_c, options.top_k);
+  r.options = options;
+  r.num_train = n;
+  r.num_features = x_train.size(1);
+  r.converged = model.converged;
+  return r;
+}
+
+AttributeProbeResult score_attribute_probe(const at::Tensor& p_test, const at::Tensor& t_test,
+                                           const std::vector<double>& thresholds, const std::vector<double>& head_c,
+                                           const std::vector<int>& top_k) {
+  const int64_t a = p_test.size(1);
+  LATENTLAB_ASSERT(t_test.sizes() == p_test.sizes() && static_cast<int64_t>(thresholds.size()) == a &&
+                       static_cast<int64_t>(head_c.size()) == a,
+                   "attribute scores: shapes differ");
+  AttributeProbeResult r;
+  r.num_test = p_test.size(0);
+  r.attributes.resize(a);
 
   BinaryCounts pooled, pooled_tuned;
   double f1_sum = 0, f1_tuned_sum = 0, ap_sum = 0, balanced_sum = 0, accuracy_sum = 0;
@@ -240,9 +247,7 @@ AttributeProbeResult fit_attribute_probe(const at::Tensor& features_train, const
   for (int64_t h = 0; h < a; ++h) {
     auto& s = r.attributes[h];
     s.c = head_c[h];
-    const auto truth_train_d = column(t_train, h);
-    std::vector<uint8_t> truth_train(truth_train_d.begin(), truth_train_d.end());
-    s.threshold = best_f1_threshold(column(threshold_scores, h), truth_train);
+    s.threshold = thresholds[h];
     const auto score = column(p_test, h);
     const auto truth_d = column(t_test, h);
     std::vector<uint8_t> truth(truth_d.begin(), truth_d.end());
@@ -270,10 +275,10 @@ AttributeProbeResult fit_attribute_probe(const at::Tensor& features_train, const
   r.mean_average_precision = ap_count ? ap_sum / ap_count : std::nan("");
   r.mean_balanced_accuracy = balanced_count ? balanced_sum / balanced_count : std::nan("");
   // Top-k recall: rows with at least one positive attribute.
-  r.top_k = options.top_k;
+  r.top_k = top_k;
   const double* pp = p_test.data_ptr<double>();
   const double* tt = t_test.data_ptr<double>();
-  for (int k : options.top_k) {
+  for (int k : top_k) {
     double sum = 0;
     int64_t rows = 0;
     std::vector<int64_t> order(a);
@@ -296,6 +301,22 @@ AttributeProbeResult fit_attribute_probe(const at::Tensor& features_train, const
   return r;
 }
 
+std::vector<int64_t> sorted_classes(const std::vector<int64_t>& labels) {
+  std::vector<int64_t> classes = labels;
+  std::sort(classes.begin(), classes.end());
+  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  return classes;
+}
+
+std::vector<int32_t> dense_class_ids(const std::vector<int64_t>& labels, const std::vector<int64_t>& classes) {
+  std::vector<int32_t> ids(labels.size());
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const auto it = std::lower_bound(classes.begin(), classes.end(), labels[i]);
+    ids[i] = (it != classes.end() && *it == labels[i]) ? static_cast<int32_t>(it - classes.begin()) : -1;
+  }
+  return ids;
+}
+
 namespace {
 nlohmann::json number(double v) {
   return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
@@ -316,24 +337,25 @@ nlohmann::json probe_protocol(const ProbeOptions& o, int64_t train, int64_t test
 }
 }  // namespace
 
+nlohmann::json multiclass_scores_json(const MulticlassScores& s) {
+  nlohmann::json top = nlohmann::json::object();
+  for (size_t t = 0; t < s.top_k.size(); ++t) top["top_" + std::to_string(s.top_k[t])] = number(s.top_k_accuracy[t]);
+  return nlohmann::json{{"accuracy", number(s.accuracy)},
+                        {"top_k_accuracy", top},
+                        {"macro_f1", s.macro_f1},
+                        {"micro_f1", number(s.micro_f1)},
+                        {"balanced_accuracy", number(s.balanced_accuracy)}};
+}
+
 nlohmann::json ClassProbeResult::to_json() const {
-  auto scores = [&](const MulticlassScores& s) {
-    nlohmann::json top = nlohmann::json::object();
-    for (size_t t = 0; t < s.top_k.size(); ++t) top["top_" + std::to_string(s.top_k[t])] = number(s.top_k_accuracy[t]);
-    return nlohmann::json{{"accuracy", number(s.accuracy)},
-                          {"top_k_accuracy", top},
-                          {"macro_f1", s.macro_f1},
-                          {"micro_f1", number(s.micro_f1)},
-                          {"balanced_accuracy", number(s.balanced_accuracy)}};
-  };
   auto protocol = probe_protocol(options, num_train, num_test, num_features);
   protocol["num_classes"] = num_classes;
   protocol["probe"] = "multinomial logistic regression";
   return {{"c", c},
           {"cv_accuracy", cv_accuracy},
           {"converged", converged},
-          {"train", scores(train)},
-          {"test", scores(test)},
+          {"train", multiclass_scores_json(train)},
+          {"test", multiclass_scores_json(test)},
           {"protocol", protocol}};
 }
 

@@ -74,6 +74,20 @@ AttributeProbeResult fit_attribute_probe(const at::Tensor& features_train, const
                                          const at::Tensor& features_test, const at::Tensor& attributes_test,
                                          const ProbeOptions& options = {});
 
+// Scores of attribute probabilities p_test (N, A) float64 CPU against t_test (N, A) {0, 1} float64 CPU: the
+// per-attribute table at 0.5 and at `thresholds`, the pooled and mean scores and top-k recall (shared by the
+// linear and MLP probes). `head_c` (A values) is recorded per attribute (0 for the MLP).
+AttributeProbeResult score_attribute_probe(const at::Tensor& p_test, const at::Tensor& t_test,
+                                           const std::vector<double>& thresholds, const std::vector<double>& head_c,
+                                           const std::vector<int>& top_k);
+
+// The sorted distinct values of integer `labels` (1-D), and their dense ids in `classes` (-1 when absent).
+std::vector<int64_t> sorted_classes(const std::vector<int64_t>& labels);
+std::vector<int32_t> dense_class_ids(const std::vector<int64_t>& labels, const std::vector<int64_t>& classes);
+
+// accuracy, top_k_accuracy {top_1, …}, macro/micro F1 and balanced accuracy (NaN as null).
+nlohmann::json multiclass_scores_json(const MulticlassScores& scores);
+
 // KFold split: fold id of each of n rows (rows shuffled with `seed`, then cut into `folds` contiguous parts
 // of sizes n/folds rounded as sklearn's KFold does: the first n % folds parts get one more).
 std::vector<int> kfold_assignment(int64_t n, int folds, uint64_t seed);

@@ -16,10 +16,13 @@
 #include "io/npz.h"
 #include "io/tensor_convert.h"
 #include "models/autoencoder_kl.h"
+#include "support/tensor_compare.h"
 #include "support/test_support.h"
 
 namespace latentlab::models {
 namespace {
+
+using testing::max_abs_diff;
 
 using testing::ScratchDir;
 
@@ -27,12 +30,6 @@ constexpr double kTolerance = 1e-4;
 
 testing::CommandResult reference(const std::string& arguments) {
   return testing::run_reference_python("models/autoencoder_kl_reference.py", arguments);
-}
-
-double max_abs_diff(const at::Tensor& got, const at::Tensor& want) {
-  EXPECT_EQ(got.sizes(), want.sizes());
-  if (got.sizes() != want.sizes()) return 1e30;
-  return (got.to(at::kDouble) - want.to(at::kDouble)).abs().max().item<double>();
 }
 
 TEST(AutoencoderKLReferenceTest, MatchesThePyTorchReferenceOnSeededWeights) {

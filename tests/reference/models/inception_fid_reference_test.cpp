@@ -20,6 +20,7 @@
 #include "models/inception_fid.h"
 #include "models/inception_fid_input.h"
 #include "models/inception_fid_weights.h"
+#include "support/tensor_compare.h"
 #include "support/test_support.h"
 #ifdef LATENTLAB_WITH_ZIP
 #include "io/npz.h"
@@ -28,11 +29,7 @@
 namespace latentlab::models {
 namespace {
 
-double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
-  EXPECT_EQ(a.sizes(), b.sizes());
-  if (a.sizes() != b.sizes()) return 1e30;
-  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
-}
+using testing::max_abs_diff;
 
 bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;

@@ -106,7 +106,7 @@ TEST(Dci, RotatedCodesScoreNearZeroDuplicatesKeepOneCopy) {
 TEST(Dci, UnknownImportanceIsAUsageError) {
   const auto f = factors(20, 2, 4);
   DciOptions o;
-  o.importance = "gbt";
+  o.importance = "random-forest";  // lasso and gbt are known
   EXPECT_THROW(compute_dci(f.to(at::kDouble), f, f.to(at::kDouble), f, o), UserError);
   EXPECT_THROW(compute_dci(f.to(at::kDouble), f, at::zeros({20, 3}), f), UserError);
 }

@@ -24,10 +24,13 @@
 #include "models/inception_fid.h"
 #include "models/inception_fid_weights.h"
 #include "support/inception_weights.h"
+#include "support/tensor_compare.h"
 #include "support/test_support.h"
 
 namespace latentlab::metrics {
 namespace {
+
+using testing::max_abs_diff;
 
 using testing::ScratchDir;
 
@@ -43,10 +46,6 @@ void write_random_inception_weights(const std::string& path, uint64_t seed) {
 at::Tensor random_images(int64_t n, int64_t h, int64_t w, uint64_t seed) {
   at::manual_seed(seed);
   return at::randint(0, 256, {n, h, w, 3}, at::kByte);
-}
-
-double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
-  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
 }
 
 // One weights file and one extractor (batch size 2) for the whole suite: writing, hashing and loading ~96 MB

@@ -10,13 +10,12 @@
 
 #include "core/compat.h"
 #include "models/autoencoder_kl.h"
+#include "support/tensor_compare.h"
 
 namespace latentlab::models {
 namespace {
 
-double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
-  return (a - b.to(at::kCPU)).abs().max().item<double>();
-}
+using testing::max_abs_diff;
 
 TEST(CudaAgreement, AutoencoderKLEncodeDecode) {
   if (compat::cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";

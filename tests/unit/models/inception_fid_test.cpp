@@ -19,10 +19,13 @@
 #include "models/inception_fid_input.h"
 #include "models/inception_fid_weights.h"
 #include "support/inception_weights.h"
+#include "support/tensor_compare.h"
 #include "support/test_support.h"
 
 namespace latentlab::models {
 namespace {
+
+using testing::max_abs_diff;
 
 using testing::ScratchDir;
 
@@ -53,10 +56,6 @@ void save_pth(const std::string& path, const io::NamedArrays& arrays, bool with_
   }
   const auto bytes = torch::pickle_save(state);
   std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
-  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
 }
 
 InceptionFIDOutputs run(InceptionFID& model, const at::Tensor& images, InceptionResize mode) {

@@ -1,0 +1,109 @@
+// latentlab recon: reconstruction metrics of a VAE on a dataset (rFID, PSNR, SSIM, LPIPS), one pass.
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/options.h"
+#include "core/runtime.h"
+#include "io/results_json.h"
+#include "metrics/evaluate/image_batches.h"
+#include "metrics/reconstruction/recon_evaluation.h"
+#include "models/autoencoder_kl.h"
+#include "models/lpips_vgg.h"
+
+namespace latentlab::tools {
+int recon_main(int argc, const char* const* argv) {
+  std::string vae_path, vae_preset, data, out;
+  std::vector<std::string> lpips_paths;
+  bool sample = false;
+  metrics::ImageInputOptions images;
+  metrics::FeatureExtractorOptions extractor_options;
+  RuntimeOptions runtime;
+  OptionGroup options("Options"), extractor_group("Feature extractor (rFID)"), runtime_group("Runtime");
+  options.add("vae", &vae_path, "VAE weights (safetensors from latentlab, LDM/REPA-E/VA-VAE .pt/.ckpt, diffusers)");
+  options.add("vae-preset", &vae_preset,
+              "Architecture preset, when the file has no config and its shapes are ambiguous (default: from the "
+              "file's metadata, else inferred from its shapes at --res)");
+  options.add("data", &data, std::string("Dataset: ") + datasets::dataset_spec_forms());
+  options.add("sample", &sample,
+              "Decode a posterior sample (drawn per image from --seed) instead of the posterior mean");
+  options.add_list("lpips-weights", &lpips_paths,
+                   "LPIPS-VGG weights: torchvision vgg16-397923af.pth and lpips weights/v0.1/vgg.pth "
+                   "(repeat the option), or one file holding both; without it LPIPS is skipped");
+  options.add("out", &out, "Write the results JSON here (optional)");
+  metrics::register_image_input_options(options, images);
+  extractor_options.register_options(extractor_group);
+  runtime.register_options(runtime_group);
+  CommandParser parser({"recon",
+                        "Encodes and decodes every image of a dataset with a VAE and reports rFID (Inception pool3 "
+                        "of reconstructions vs originals), PSNR, SSIM and LPIPS on the uint8 pairs. rFID needs "
+                        "--extractor-weights and LPIPS --lpips-weights; without them each is skipped and says so.",
+                        "latentlab recon --vae CKPT --data SPEC [--extractor-weights FILE] [--lpips-weights "
+                        "FILES] [--out results.json]",
+                        "latentlab recon --vae vae.safetensors --data images:val --preprocess adm-center-crop "
+                        "--res 256 --extractor-weights pt_inception-2015-12-05-6726825d.pth --lpips-weights "
+                        "vgg16-397923af.pth --lpips-weights vgg.pth --out recon.json",
+                        "latentlab fid, latentlab vae info"});
+  parser.add(options);
+  parser.add(extractor_group);
+  parser.add(runtime_group);
+  if (!parser.parse(argc, argv)) return 0;
+  for (const auto& [name, value] : {std::pair{"--vae", &vae_path}, {"--data", &data}})
+    if (value->empty()) fail_usage(name, "is required");
+  if (images.batch_size < 1) fail_usage("--batch-size", "must be >= 1, got {}", images.batch_size);
+  const Runtime rt = apply_runtime(runtime);
+  if (lpips_paths.size() > 2) fail_usage("--lpips-weights", "takes one or two files, got {}", lpips_paths.size());
+
+  // Cheap checks and loads first: a bad weights file fails before any image is decoded.
+  const auto prep = datasets::make_preprocess(images.preprocess, images.resolution);
+  const auto source = datasets::open_dataset(data);
+  models::AutoencoderKLLoadOptions lo;
+  lo.resolution = images.resolution;
+  if (!vae_preset.empty()) lo.config = models::AutoencoderKLConfig::preset_config(vae_preset);
+  auto vae = models::AutoencoderKL::load(vae_path, lo);
+  vae.to(c10::Device(rt.device));
+  std::shared_ptr<models::LpipsVGG> lpips;
+  if (!lpips_paths.empty()) {
+    lpips = std::make_shared<models::LpipsVGG>(models::LpipsVGG::load(lpips_paths));
+    lpips->to(c10::Device(rt.device), at::kFloat);
+  }
+  std::unique_ptr<metrics::FeatureExtractor> extractor;
+  if (!extractor_options.weights.empty()) {
+    extractor_options.device = rt.device;
+    extractor = metrics::make_inception(extractor_options);
+  }
+
+  datasets::PipelineOptions po;
+  po.batch_size = images.batch_size;
+  po.threads = rt.threads;
+  datasets::Pipeline pipeline(*source, po, prep.transform);
+  ProgressBar bar("recon", pipeline.examples(), "img");
+  const metrics::ImageBatches next = [&]() -> std::optional<at::Tensor> {
+    auto batch = pipeline.next();
+    if (!batch) return std::nullopt;
+    bar.advance(batch->images.size(0));
+    return batch->images;
+  };
+  metrics::ReconOptions ro;
+  ro.sample = sample;
+  ro.seed = static_cast<uint64_t>(rt.seed);
+  auto report = metrics::evaluate_reconstructions(next, vae, extractor.get(), lpips, ro);
+  bar.finish();
+
+  report.protocol["dataset"] = source->info().spec;
+  report.protocol["preprocess"] = prep.protocol;
+  report.protocol["vae_sha256"] = vae.weights_sha256();
+  report.protocol["vae_config"] = nlohmann::json::parse(vae.config().to_json_string());
+  if (!out.empty()) {
+    std::vector<io::InputRecord> inputs = {io::describe_input("vae", vae_path)};
+    if (extractor) inputs.push_back(io::describe_input("extractor_weights", extractor_options.weights));
+    for (const auto& path : lpips_paths) inputs.push_back(io::describe_input("lpips_weights", path));
+    io::write_results(out, io::make_results({"recon", rt.device, rt.threads, parser.resolved()}, report.protocol,
+                                            inputs, report.results));
+  }
+  std::cout << metrics::summarize_reconstruction(report.results);
+  return 0;
+}
+
+}  // namespace latentlab::tools
