@@ -8,6 +8,7 @@
 #include <random>
 
 #include <ATen/ATen.h>
+#include <fmt/ranges.h>  // fmt::join (moved here in fmt 11)
 
 #include "core/error.h"
 #include "metrics/probes/probe_feature_file.h"
