@@ -36,6 +36,10 @@ asan-test: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target unit_io fuzz_io
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L 'unit_io|fuzz_io'
 
+# The benchmarks of tests/bench (not built by `make test`); run them from build/bin (docs/benchmarks.md).
+bench: configure
+	cmake --build $(BUILD) -j $(JOBS) --target benches
+
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cpp')
 

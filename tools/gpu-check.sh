@@ -54,7 +54,7 @@ fi
 step configure cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DLATENTLAB_CUDA=ON \
   "-DLATENTLAB_REFERENCE_PYTHON=$python" "${extra[@]}" ${CMAKE_ARGS:-} || exit 1
 # -k 0: one run shows every compile error, and whatever did build is still tested.
-step build cmake --build build-gpu -j "$jobs" -- -k 0
+step build cmake --build build-gpu -j "$jobs" --target all benches -- -k 0
 step version build-gpu/bin/latentlab version
 step bench bash -c "set -x; build-gpu/bin/bench_inception_fid 1024 $jobs 128 cuda;
   build-gpu/bin/bench_autoencoder_kl f8d4 256 32 10 $jobs cuda; build-gpu/bin/bench_autoencoder_kl f16d32 256 32 10 $jobs cuda;

@@ -23,7 +23,6 @@ namespace latentlab::models {
 namespace {
 
 using testing::max_abs_diff;
-
 using testing::ScratchDir;
 
 constexpr double kTolerance = 1e-4;

@@ -31,7 +31,6 @@ namespace latentlab::metrics {
 namespace {
 
 using testing::max_abs_diff;
-
 using testing::ScratchDir;
 
 // A seeded random InceptionFID with random batch-norm statistics and fc bias (so that every loaded tensor

@@ -26,7 +26,6 @@ namespace latentlab::models {
 namespace {
 
 using testing::max_abs_diff;
-
 using testing::ScratchDir;
 
 std::shared_ptr<InceptionFID> random_model(uint64_t seed) {
