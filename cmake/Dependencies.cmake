@@ -33,11 +33,13 @@ if(LATENTLAB_CUDA)
   # find_package(Torch) may overwrite the architectures (pytorch#115937): restore ours.
   set(CMAKE_CUDA_ARCHITECTURES ${LATENTLAB_CUDA_ARCHITECTURES})
 endif()
-# The pip wheels' libtorch_cpu.so exports copies of libstdc++ symbols (std::filesystem among them) that it
-# links statically (pytorch#133437); listed before libstdc++ in DT_NEEDED they interpose ours, and on the
-# GPU machine every test that touched std::filesystem crashed. Naming libstdc++ first makes it win.
+# The pip wheels' libtorch_cpu.so and libtorch.so export copies of libstdc++ symbols (std::filesystem among
+# them) that they link statically (pytorch#133437); listed before libstdc++ in DT_NEEDED they interpose ours:
+# on the GPU machine LD_DEBUG showed path::_M_split_cmpts bound to libtorch_cpu and file_size to libtorch,
+# and every test that touched std::filesystem crashed. Naming libstdc++ first makes it win. (Through
+# CMAKE_EXE_LINKER_FLAGS, which come before the objects and, unlike add_link_options, are never de-duplicated.)
 if(Torch_DIR MATCHES "site-packages" AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-  add_link_options("LINKER:--push-state,--no-as-needed" -lstdc++ "LINKER:--pop-state")
+  string(APPEND CMAKE_EXE_LINKER_FLAGS " -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state")
   message(STATUS "LibTorch from a wheel: libstdc++ linked ahead of it (pytorch#133437)")
 endif()
 

@@ -42,10 +42,17 @@ if [ -d "$DEPS" ]; then
   if [ -f "$DEPS/boost-headers.tar.xz" ] && [ ! -d "$DEPS/include/boost" ]; then
     tar xJf "$DEPS/boost-headers.tar.xz" -C "$DEPS/include"
   fi
-  for f in "$DEPS"/lib/*; do  # the machine's own copy of a library it already has wins
+  # The machine's own copy of a library it already has wins. (ldconfig's list is read once: `ldconfig -p | grep -q`
+  # under pipefail fails at random when grep stops reading early, and that kept Debian's libnettle over Ubuntu's.)
+  have=$(ldconfig -p | awk '{print $1}')
+  for f in "$DEPS"/lib/*; do
     name=$(basename "$f")
-    case $name in libboost_program_options.*|libzip.*|libhdf5_serial.*) continue ;; esac
-    if ldconfig -p | awk '{print $1}' | grep -qxF "$name"; then rm -f "$f"; fi
+    case $name in  # the three libraries themselves: carried unless the machine has their -dev files
+      libboost_program_options.*) ls /usr/lib/*/libboost_program_options.so > /dev/null 2>&1 && rm -f "$f"; continue ;;
+      libzip.*) [ -f /usr/include/zip.h ] && rm -f "$f"; continue ;;
+      libhdf5_serial.*) [ -f /usr/include/hdf5/serial/hdf5.h ] && rm -f "$f"; continue ;;
+    esac
+    if grep -qxF "$name" <<< "$have"; then rm -f "$f"; fi
   done
   echo "carried libraries kept: $(ls "$DEPS/lib" | tr '\n' ' ')" >> "$OUT/probe.txt"
   export LD_LIBRARY_PATH=$DEPS/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -55,6 +62,7 @@ step configure cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DLAT
   "-DLATENTLAB_REFERENCE_PYTHON=$python" "${extra[@]}" ${CMAKE_ARGS:-} || exit 1
 # -k 0: one run shows every compile error, and whatever did build is still tested.
 step build cmake --build build-gpu -j "$jobs" --target all benches -- -k 0
+readelf -d build-gpu/bin/unit_io | grep NEEDED | head -3 >> "$OUT/probe.txt"  # libstdc++ first: see Dependencies.cmake
 step version build-gpu/bin/latentlab version
 step bench bash -c "set -x; build-gpu/bin/bench_inception_fid 1024 $jobs 128 cuda;
   build-gpu/bin/bench_autoencoder_kl f8d4 256 32 10 $jobs cuda; build-gpu/bin/bench_autoencoder_kl f16d32 256 32 10 $jobs cuda;
