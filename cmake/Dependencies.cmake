@@ -38,8 +38,10 @@ endif()
 # on the GPU machine LD_DEBUG showed path::_M_split_cmpts bound to libtorch_cpu and file_size to libtorch,
 # and every test that touched std::filesystem crashed. Naming libstdc++ first makes it win. (Through
 # CMAKE_EXE_LINKER_FLAGS, which come before the objects and, unlike add_link_options, are never de-duplicated.)
+# `-l:libstdc++.so.6`, not `-lstdc++`: the GPU image's /opt/gcc compiler resolved -lstdc++ to a static archive,
+# which pulls nothing in at the front of the line, so the binaries still bound to LibTorch's unversioned copies.
 if(Torch_DIR MATCHES "site-packages" AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-  string(APPEND CMAKE_EXE_LINKER_FLAGS " -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state")
+  string(APPEND CMAKE_EXE_LINKER_FLAGS " -Wl,--push-state,--no-as-needed -l:libstdc++.so.6 -Wl,--pop-state")
   message(STATUS "LibTorch from a wheel: libstdc++ linked ahead of it (pytorch#133437)")
 endif()
 

@@ -58,6 +58,12 @@ if [ -d "$DEPS" ]; then
   export LD_LIBRARY_PATH=$DEPS/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   extra+=("-DLATENTLAB_DEPS_DIR=$DEPS" "-DLATENTLAB_GTEST_SOURCE_DIR=$DEPS/googletest")
 fi
+# The system compiler, whose libstdc++ is the shared one the machine runs: the image's /opt/gcc resolves
+# -lstdc++ to a static archive, and its binaries then bound std::filesystem to LibTorch's copies and crashed.
+if [ -x /usr/bin/g++ ]; then extra+=("-DCMAKE_CXX_COMPILER=/usr/bin/g++" "-DCMAKE_CUDA_HOST_COMPILER=/usr/bin/g++"); fi
+{ echo "CXX=${CXX:-unset}"; for cxx in /opt/gcc/bin/g++ /usr/bin/g++; do
+    [ -x $cxx ] && echo "$cxx: $($cxx -dumpversion) libstdc++.so -> $($cxx -print-file-name=libstdc++.so) libstdc++.a -> $($cxx -print-file-name=libstdc++.a)"; done
+} >> "$OUT/probe.txt" 2>&1
 step configure cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DLATENTLAB_CUDA=ON \
   "-DLATENTLAB_REFERENCE_PYTHON=$python" "${extra[@]}" ${CMAKE_ARGS:-} || exit 1
 # -k 0: one run shows every compile error, and whatever did build is still tested.
