@@ -3,6 +3,8 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
+# Unity build of the test binaries (LATENTLAB_UNITY_TESTS): less CPU for a clean build, docs/building.md.
+UNITY      ?= ON
 OUT        ?= demo-out
 
 .PHONY: all deps configure build test demo asan-test bench format clean
@@ -13,7 +15,7 @@ deps:
 	@tools/install-deps.sh
 
 $(BUILD)/build.ninja:
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DLATENTLAB_UNITY_TESTS=$(UNITY) $(CMAKE_ARGS)
 
 configure: deps $(BUILD)/build.ninja
 
@@ -32,7 +34,8 @@ demo: configure
 
 # The file-format unit and fuzz tests under AddressSanitizer + UBSan (a CI step).
 asan-test: deps
-	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATENTLAB_SANITIZE=ON $(CMAKE_ARGS)
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATENTLAB_SANITIZE=ON \
+	  -DLATENTLAB_UNITY_TESTS=$(UNITY) $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target unit_io fuzz_io
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L 'unit_io|fuzz_io'
 

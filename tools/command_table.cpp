@@ -18,6 +18,12 @@ int store_main(int argc, const char* const* argv);
 int vae_main(int argc, const char* const* argv);
 int probe_main(int argc, const char* const* argv);
 int disentangle_main(int argc, const char* const* argv);
+int train_vae_main(int argc, const char* const* argv);
+int train_teacher_main(int argc, const char* const* argv);
+int report_main(int argc, const char* const* argv);
+int leaderboard_main(int argc, const char* const* argv);
+int analyze_main(int argc, const char* const* argv);
+int sample_main(int argc, const char* const* argv);
 #if LATENTLAB_WITH_HDF5
 int cache_main(int argc, const char* const* argv);
 #endif
@@ -36,10 +42,20 @@ const std::vector<Command>& commands() {
     {"fid", "FID between two inputs (image folders, dataset specs, ADM batches, statistics files)", fid_main},
     {"metrics", "Generative metrics (fid, sfid, is, kid, pr) of generated vs reference images", metrics_main},
     {"recon", "Reconstruction metrics of a VAE on a dataset: rFID, PSNR, SSIM, LPIPS", recon_main},
-    {"probe", "Linear and MLP (separability) probes of latents or features on labels, attributes, factors",
-     probe_main},
+    {"probe", "Linear and MLP (separability) probes of latents or features on labels, attributes, factors", probe_main},
     {"disentangle", "Disentanglement scores (MIG, SAP, DCI, modularity, β-VAE, FactorVAE) of a store's latents",
      disentangle_main},
+    {"train-teacher", "Train the procedural teacher (a foundation-model stand-in) on the coarse factors only",
+     train_teacher_main},
+    {"analyze", "Latent-space analyses: statistics, CKA/CKNNA vs a teacher, spectra, equivariance, gFID correlation",
+     analyze_main},
+    {"sample", "Sample a SiT (Euler ODE / Euler-Maruyama SDE, CFG interval) and decode to an .npz or PNGs",
+     sample_main},
+    {"report", "Markdown + self-contained HTML report: leaderboards per protocol, probe tables, plots, paper tables",
+     report_main},
+    {"leaderboard", "Add results to a shared leaderboard file, or show it (md, csv, json)", leaderboard_main},
+    {"train-vae", "Train an AutoencoderKL: plain, VA-VAE (VF loss) or Send-VAE (mapper + noise + alignment)",
+     train_vae_main},
     {"smoke", "Run a short end-to-end check of this build: train, save, reload, write results", smoke_main},
   };
   return list;

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes seeded random FID-Inception weights in pytorch-fid's layout (tests/integration/metrics_cli_test.cpp).
 
-Usage: make_inception_weights.py OUT.pth
+Usage: make_inception_weights.py OUT.pth  (or import it: write_weights(path))
 
 Reuses the network builder and seeded initialisation of tests/reference/models/inception_fid_reference.py, so
 the file equals that script's weights.pth; this one skips its forward passes. Needs python3-torch(vision).
@@ -15,11 +15,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import inception_fid_reference as ref  # noqa: E402
 
 
-def main():
+def write_weights(path):
     net = ref.fid_inception()
     ref.randomize(net)
-    torch.save(net.state_dict(), sys.argv[1], _use_new_zipfile_serialization=False)
+    torch.save(net.state_dict(), path, _use_new_zipfile_serialization=False)
 
 
 if __name__ == "__main__":
-    main()
+    write_weights(sys.argv[1])

@@ -1,10 +1,13 @@
 // latentlab stats / fid / metrics end to end, on seeded random FID-Inception weights (pytorch-fid layout,
-// tests/integration/make_inception_weights.py) and two tiny PNG folders from `latentlab datasets make shapes`.
+// tests/integration/make_inception_weights.py), two tiny PNG folders from `latentlab datasets make shapes` and
+// the statistics file of one: tests/support/make_metrics_inputs.py writes them, once per ctest run as the
+// fixture named by LATENTLAB_METRICS_INPUTS (tests/CMakeLists.txt), else once per process into a scratch folder.
 // The Fréchet distance at D = 2048 costs seconds on CPU, so each test computes at most two; all commands run
 // with one OpenMP/intra-op thread (faster than two on a loaded 2-core machine, docs/benchmarks.md).
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -20,41 +23,34 @@ testing::CommandResult latentlab(const std::string& args) {
                               " --quiet --threads 1");
 }
 
-// Both folders hold N images (N > 5 for density/coverage's k = 5) of 32 × 32 shapes.
+// Both folders hold N images (N > 5 for density/coverage's k = 5) of 32 × 32 shapes (IMAGES of
+// make_metrics_inputs.py).
 constexpr int kImages = 10;
 
 class MetricsCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = std::make_unique<testing::ScratchDir>();
-    const auto w = testing::run_command(std::string(LATENTLAB_REFERENCE_PYTHON) + " " + LATENTLAB_SOURCE_DIR +
-                                        "/tests/integration/make_inception_weights.py " + weights());
-    ASSERT_EQ(w.exit_code, 0) << w.err;
-    for (const auto& [name, seed] : {std::pair{"a", 1}, {"b", 2}}) {
-      const auto r = testing::run_command(std::string(LATENTLAB_BINARY) + " datasets make shapes --quiet --n " +
-                                          std::to_string(kImages) + " --res 32 --seed " + std::to_string(seed) +
-                                          " --out " + dir_->file(name));
-      ASSERT_EQ(r.exit_code, 0) << r.err;
+    if (const char* shared = std::getenv("LATENTLAB_METRICS_INPUTS")) {
+      inputs_ = shared;
+      return;
     }
+    dir_ = std::make_unique<testing::ScratchDir>();
+    inputs_ = dir_->file("inputs");
+    const auto r = testing::run_command(std::string(LATENTLAB_REFERENCE_PYTHON) + " " + LATENTLAB_SOURCE_DIR +
+                                        "/tests/support/make_metrics_inputs.py " + inputs_ + " " + LATENTLAB_BINARY);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   static void TearDownTestSuite() { dir_.reset(); }
-  static std::string weights() { return dir_->file("inception.pth"); }
-  static std::string folder(const std::string& name) { return dir_->file(name); }
-  // The statistics file of folder a, made once for the tests that need it.
-  static std::string stats_a() {
-    const std::string path = dir_->file("a.npz");
-    if (!testing::file_exists(path)) {
-      const auto r = latentlab("stats make " + folder("a") + " --out " + path + ex());
-      EXPECT_EQ(r.exit_code, 0) << r.err;
-      EXPECT_NE(r.out.find("unofficial Inception weights"), std::string::npos) << r.out;
-    }
-    return path;
-  }
+  static std::string weights() { return inputs_ + "/inception.pth"; }
+  static std::string folder(const std::string& name) { return inputs_ + "/" + name; }
+  static std::string stats_a() { return inputs_ + "/a.npz"; }  // the statistics file of folder a
   static std::string ex() { return " --extractor-weights " + weights(); }
   static nlohmann::json results(const std::string& path) { return nlohmann::json::parse(testing::read_text(path)); }
-  static std::unique_ptr<testing::ScratchDir> dir_;
+  static std::string inputs_;
+  static std::unique_ptr<testing::ScratchDir> dir_;  // holds the inputs when no fixture made them
   testing::ScratchDir scratch;
 };
+std::string MetricsCli::inputs_;
 std::unique_ptr<testing::ScratchDir> MetricsCli::dir_;
 
 // A float64 array of a statistics file.
@@ -101,7 +97,9 @@ TEST_F(MetricsCli, SetAgainstItsOwnStatsFileGivesZeroFidAndSfid) {
 // rounding of the pairwise (Chan et al.) update, far below 1e-12 at these magnitudes.
 TEST_F(MetricsCli, ShardedStatsMergeToTheUnshardedFile) {
   const std::string whole = scratch.file("whole.npz"), merged = scratch.file("merged.npz");
-  ASSERT_EQ(latentlab("stats make " + folder("b") + " --batch-size 3 --out " + whole + ex()).exit_code, 0);
+  const auto made = latentlab("stats make " + folder("b") + " --batch-size 3 --out " + whole + ex());
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_NE(made.out.find("unofficial Inception weights"), std::string::npos) << made.out;
   std::string shards;
   for (int i = 0; i < 3; ++i) {
     const std::string shard = scratch.file("s" + std::to_string(i) + ".npz");

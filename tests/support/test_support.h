@@ -1,6 +1,7 @@
 // Helpers shared by tests: scratch directories, running the real binary and the reference python.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,9 @@ bool reference_python_has(const std::string& modules);
 std::string read_text(const std::string& path);
 void write_bytes(const std::string& path, const std::string& bytes);
 bool file_exists(const std::string& path);
+// The bytes of `s`, for byte-level readers and writers.
+inline std::vector<uint8_t> bytes_of(const std::string& s) {
+  return {s.begin(), s.end()};
+}
 
 }  // namespace latentlab::testing

@@ -25,16 +25,16 @@ namespace {
 using testing::max_abs_diff;
 using testing::ScratchDir;
 
-constexpr double kTolerance = 1e-4;
+constexpr double kAutoencoderKLTolerance = 1e-4;
 
-testing::CommandResult reference(const std::string& arguments) {
+testing::CommandResult autoencoder_kl_reference(const std::string& arguments) {
   return testing::run_reference_python("models/autoencoder_kl_reference.py", arguments);
 }
 
 TEST(AutoencoderKLReferenceTest, MatchesThePyTorchReferenceOnSeededWeights) {
   ASSERT_TRUE(testing::reference_python_has("torch, numpy")) << "the reference python needs python3-torch";
   ScratchDir dir;
-  const auto made = reference("write " + dir.path() + " --preset tiny-f4d4 --seed 7");
+  const auto made = autoencoder_kl_reference("write " + dir.path() + " --preset tiny-f4d4 --seed 7");
   ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
 
   AutoencoderKLLoadOptions options;
@@ -60,7 +60,7 @@ TEST(AutoencoderKLReferenceTest, MatchesThePyTorchReferenceOnSeededWeights) {
     std::cout << "autoencoder-kl reference: " << name << " max |C++ - PyTorch| = " << diff << " (max |value| "
               << want.abs().max().item<double>() << ")\n";
     // KL sums 4·8·12 elements per image of magnitude ~1: scale its tolerance by that count.
-    EXPECT_LE(diff, name == "kl" ? kTolerance * 384 : kTolerance) << name;
+    EXPECT_LE(diff, name == "kl" ? kAutoencoderKLTolerance * 384 : kAutoencoderKLTolerance) << name;
   }
 
   // The same weights in a REPA-E-style checkpoint: found under "vae", the other network left alone.
@@ -72,7 +72,7 @@ TEST(AutoencoderKLReferenceTest, MatchesThePyTorchReferenceOnSeededWeights) {
 
 TEST(AutoencoderKLReferenceTest, ParameterCountsMatchTheReference) {
   ASSERT_TRUE(testing::reference_python_has("torch, numpy"));
-  const auto counts = reference("counts f8d4 f16d32 tiny-f4d4 small-f8d8");  // f16d16: unit test
+  const auto counts = autoencoder_kl_reference("counts f8d4 f16d32 tiny-f4d4 small-f8d8");  // f16d16: unit test
   ASSERT_EQ(counts.exit_code, 0) << counts.err;
   std::istringstream lines(counts.out);
   std::string name;

@@ -27,9 +27,9 @@ namespace {
 using testing::max_abs_diff;
 using testing::ScratchDir;
 
-constexpr double kTolerance = 1e-5;
+constexpr double kDinoV2Tolerance = 1e-5;
 
-testing::CommandResult reference(const std::string& arguments) {
+testing::CommandResult dinov2_reference(const std::string& arguments) {
   return testing::run_reference_python("models/dinov2_reference.py", arguments);
 }
 
@@ -50,7 +50,7 @@ void expect_matches(const DinoV2& model, io::NpzReader& expected, const std::str
       const double diff = max_abs_diff(tensor, want);
       std::cout << "dinov2 reference " << config << " " << name << "_" << tag << ": max |C++ - PyTorch| = " << diff
                 << " (max |value| " << want.abs().max().item<double>() << ")\n";
-      EXPECT_LE(diff, kTolerance) << name;
+      EXPECT_LE(diff, kDinoV2Tolerance) << name;
     }
   }
 }
@@ -61,7 +61,7 @@ TEST_P(DinoV2ReferenceTest, MatchesThePyTorchReferenceOnSeededWeights) {
   ASSERT_TRUE(testing::reference_python_has("torch, numpy")) << "the reference python needs python3-torch";
   const std::string config = GetParam();
   ScratchDir dir;
-  const auto made = reference("write " + dir.path() + " --config " + config + " --seed 11");
+  const auto made = dinov2_reference("write " + dir.path() + " --config " + config + " --seed 11");
   ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
   DinoV2LoadOptions options;
   options.num_heads = 4;  // a 64-d model matches no preset
@@ -95,7 +95,7 @@ TEST(DinoV2ReferenceCountTest, ParameterCountsMatchTheReference) {
   ASSERT_TRUE(testing::reference_python_has("torch, numpy"));
   // Against the closed form, for every size (the unit test checks that a built ViT-S/14 and the tiny
   // models have exactly their closed-form count).
-  const auto counts = reference("counts vits14 vitb14 vitl14 vitg14 vits14_reg4 vitg14_reg4");
+  const auto counts = dinov2_reference("counts vits14 vitb14 vitl14 vitg14 vits14_reg4 vitg14_reg4");
   ASSERT_EQ(counts.exit_code, 0) << counts.err;
   std::istringstream lines(counts.out);
   std::string name;

@@ -13,19 +13,13 @@
 #include "io/npz.h"
 #include "io/tensor_convert.h"
 #include "models/lpips_vgg.h"
+#include "support/tensor_compare.h"
 #include "support/test_support.h"
 
 namespace latentlab::models {
 namespace {
 
 constexpr double kRelativeTolerance = 1e-5;
-
-double relative_diff(const at::Tensor& got, const at::Tensor& want) {
-  EXPECT_EQ(got.sizes(), want.sizes());
-  if (got.sizes() != want.sizes()) return 1e30;
-  const at::Tensor g = got.to(at::kDouble), w = want.to(at::kDouble);
-  return (g - w).abs().max().item<double>() / w.abs().max().item<double>();
-}
 
 TEST(LpipsReferenceTest, MatchesThePyTorchReferenceOnSeededWeights) {
   ASSERT_TRUE(testing::reference_python_has("torch, torchvision, numpy")) << "needs python3-torch(vision)";
@@ -52,7 +46,7 @@ TEST(LpipsReferenceTest, MatchesThePyTorchReferenceOnSeededWeights) {
   for (int l = 0; l < kLpipsLayers; ++l)
     checks["map" + std::to_string(l)] = {out.maps[l], array("map" + std::to_string(l))};
   for (const auto& [name, pair] : checks) {
-    const double diff = relative_diff(pair.first.detach(), pair.second);
+    const double diff = testing::max_relative_diff(pair.first.detach(), pair.second);
     std::cout << "lpips reference: " << name << " max |C++ - PyTorch| / max |PyTorch| = " << diff << "\n";
     EXPECT_LE(diff, kRelativeTolerance) << name;
   }

@@ -22,6 +22,7 @@
 #include "models/sendvae_mapper.h"
 #include "models/sendvae_mapper_alignment.h"
 #include "models/vf_loss.h"
+#include "support/tensor_compare.h"
 #include "support/test_support.h"
 
 namespace latentlab::models {
@@ -30,15 +31,8 @@ namespace {
 constexpr double kTokenTolerance = 1e-6;  // measured ≤ 2.7e-7 (Debian LibTorch 1.13, CPU)
 constexpr double kScalarTolerance = 1e-6;
 
-double relative_diff(const at::Tensor& got, const at::Tensor& want) {
-  EXPECT_EQ(got.sizes(), want.sizes());
-  if (got.sizes() != want.sizes()) return 1e30;
-  const at::Tensor w = want.to(at::kDouble);
-  return (got.to(at::kDouble) - w).abs().max().item<double>() / std::max(1e-30, w.abs().max().item<double>());
-}
-
 void expect_close(const std::string& name, const at::Tensor& got, const at::Tensor& want, double tolerance) {
-  const double diff = relative_diff(got, want);
+  const double diff = testing::max_relative_diff(got, want);
   std::cout << "sendvae/vf reference: " << name << " relative |C++ - PyTorch| = " << diff << "\n";
   EXPECT_LE(diff, tolerance) << name;
 }

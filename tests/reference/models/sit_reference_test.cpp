@@ -26,13 +26,13 @@ namespace {
 
 using testing::ScratchDir;
 
-constexpr double kTolerance = 1e-5;
+constexpr double kSiTTolerance = 1e-5;
 
-testing::CommandResult reference(const std::string& arguments) {
+testing::CommandResult sit_reference(const std::string& arguments) {
   return testing::run_reference_python("models/sit_reference.py", arguments);
 }
 
-void expect_close(const std::string& name, const at::Tensor& got, const at::Tensor& want, double tolerance) {
+void expect_abs_close(const std::string& name, const at::Tensor& got, const at::Tensor& want, double tolerance) {
   ASSERT_EQ(got.sizes(), want.sizes()) << name;
   const double diff = (got.to(at::kDouble) - want.to(at::kDouble)).abs().max().item<double>();
   std::cout << "sit reference: " << name << " max |C++ - PyTorch| = " << diff << " (max |value| "
@@ -43,7 +43,7 @@ void expect_close(const std::string& name, const at::Tensor& got, const at::Tens
 TEST(SiTReferenceTest, MatchesThePyTorchReferenceOnRepaAndSiTCheckpoints) {
   ASSERT_TRUE(testing::reference_python_has("torch, numpy")) << "the reference python needs python3-torch";
   ScratchDir dir;
-  const auto made = reference("write " + dir.path() + " --seed 7");
+  const auto made = sit_reference("write " + dir.path() + " --seed 7");
   ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
   io::NpzReader expected(dir.file("expected.npz"));
   auto array = [&](const std::string& name) { return io::to_tensor(expected.read(name)); };
@@ -63,18 +63,18 @@ TEST(SiTReferenceTest, MatchesThePyTorchReferenceOnRepaAndSiTCheckpoints) {
 
   const at::Tensor x = array("x"), t = array("t"), y = array("y");
   const SiT::Output out = model.forward(x, t, y);
-  expect_close("prediction", out.prediction, array("prediction"), kTolerance);
+  expect_abs_close("prediction", out.prediction, array("prediction"), kSiTTolerance);
   ASSERT_EQ(out.projections.size(), 2u);
-  expect_close("projection 0", out.projections[0], array("proj0"), kTolerance);
-  expect_close("projection 1", out.projections[1], array("proj1"), kTolerance);
+  expect_abs_close("projection 0", out.projections[0], array("proj0"), kSiTTolerance);
+  expect_abs_close("projection 1", out.projections[1], array("proj1"), kSiTTolerance);
   SiTForwardOptions forced;
   forced.force_drop = at::tensor({1, 0, 0});
-  expect_close("forced drop", model.forward(x, t, y, forced).prediction, array("forced"), kTolerance);
-  // v = 4·v_c − 3·v_u: each pass within kTolerance bounds the guided error by (4 + 3)·kTolerance.
-  expect_close("guidance", model.forward_with_guidance(x, t, array("cfg_labels"), {4.0, 0.3, 0.95}), array("cfg"),
-               7 * kTolerance);
+  expect_abs_close("forced drop", model.forward(x, t, y, forced).prediction, array("forced"), kSiTTolerance);
+  // v = 4·v_c − 3·v_u: each pass within kSiTTolerance bounds the guided error by (4 + 3)·kSiTTolerance.
+  expect_abs_close("guidance", model.forward_with_guidance(x, t, array("cfg_labels"), {4.0, 0.3, 0.95}), array("cfg"),
+                   7 * kSiTTolerance);
   // The table a fresh model computes, against numpy's (the file's copy was loaded above).
-  expect_close("pos_embed", SiT(*options.config).net().pos_embed, array("pos_embed"), 1e-6);
+  expect_abs_close("pos_embed", SiT(*options.config).net().pos_embed, array("pos_embed"), 1e-6);
 
   // The plain SiT checkpoint: learn_sigma and the absence of projectors are read from the shapes.
   const SiT sit = SiT::load(dir.file("sit.pt"), {}, &report);
@@ -85,12 +85,12 @@ TEST(SiTReferenceTest, MatchesThePyTorchReferenceOnRepaAndSiTCheckpoints) {
   EXPECT_EQ(sit.config().input_size, 8);  // from pos_embed
   const SiT::Output plain = sit.forward(array("sit_x"), array("sit_t"), array("sit_y"));
   EXPECT_TRUE(plain.projections.empty());
-  expect_close("learn_sigma prediction", plain.prediction, array("sit_prediction"), kTolerance);
+  expect_abs_close("learn_sigma prediction", plain.prediction, array("sit_prediction"), kSiTTolerance);
 }
 
 TEST(SiTReferenceTest, ParameterCountsMatchTheReference) {
   ASSERT_TRUE(testing::reference_python_has("torch, numpy"));
-  const auto counts = reference("counts");
+  const auto counts = sit_reference("counts");
   ASSERT_EQ(counts.exit_code, 0) << counts.err;
   std::istringstream lines(counts.out);
   std::string name;

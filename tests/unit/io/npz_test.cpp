@@ -21,10 +21,6 @@ using testing::kAllDTypes;
 using testing::kNumpyDTypes;
 using testing::sample_array;
 
-std::vector<uint8_t> bytes_of(const std::string& s) {
-  return {s.begin(), s.end()};
-}
-
 // Writes a zip whose members are given raw.
 void write_zip(const std::string& path, const std::vector<std::pair<std::string, std::vector<uint8_t>>>& members,
                bool compress = false) {

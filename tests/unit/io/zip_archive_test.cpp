@@ -8,9 +8,7 @@
 namespace latentlab::io {
 namespace {
 
-std::vector<uint8_t> bytes_of(const std::string& s) {
-  return {s.begin(), s.end()};
-}
+using testing::bytes_of;
 
 class ZipArchive : public ::testing::TestWithParam<bool> {};
 

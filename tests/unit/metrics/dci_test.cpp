@@ -11,17 +11,15 @@
 
 #include "core/error.h"
 #include "metrics/disentanglement/lasso.h"
+#include "support/disentanglement_data.h"
 
 namespace latentlab::metrics {
 namespace {
 
 using Matrix = std::vector<std::vector<double>>;
+using testing::identity_rows;
+using testing::random_factors;
 
-Matrix diag(int n) {
-  Matrix m(n, std::vector<double>(n, 0.0));
-  for (int i = 0; i < n; ++i) m[i][i] = 1.0;
-  return m;
-}
 Matrix vstack(const Matrix& a, const Matrix& b) {
   Matrix m = a;
   m.insert(m.end(), b.begin(), b.end());
@@ -36,23 +34,23 @@ Matrix hstack(const Matrix& a, const Matrix& b) {
 const double kHalf = 1.0 - std::log(2.0) / std::log(10.0);  // 0.6989700043360189
 
 TEST(Dci, DisentanglementOracles) {
-  EXPECT_NEAR(dci_disentanglement(diag(5)), 1.0, 1e-9);
+  EXPECT_NEAR(dci_disentanglement(identity_rows(5)), 1.0, 1e-9);
   EXPECT_NEAR(dci_disentanglement({{1, 0}, {0, 1}, {0, 0}}), 1.0, 1e-9);
   EXPECT_NEAR(dci_disentanglement(Matrix(10, std::vector<double>(10, 0.0))), 0.0, 1e-9);
-  EXPECT_NEAR(dci_disentanglement(vstack(diag(5), diag(5))), 1.0, 1e-9);
-  const Matrix d5 = diag(5);
+  EXPECT_NEAR(dci_disentanglement(vstack(identity_rows(5), identity_rows(5))), 1.0, 1e-9);
+  const Matrix d5 = identity_rows(5);
   EXPECT_NEAR(dci_disentanglement(Matrix(d5.begin(), d5.begin() + 2)), 1.0, 1e-9);
-  EXPECT_NEAR(dci_disentanglement(hstack(diag(5), diag(5))), kHalf, 1e-9);
+  EXPECT_NEAR(dci_disentanglement(hstack(identity_rows(5), identity_rows(5))), kHalf, 1e-9);
 }
 
 TEST(Dci, CompletenessOracles) {
-  EXPECT_NEAR(dci_completeness(diag(5)), 1.0, 1e-9);
+  EXPECT_NEAR(dci_completeness(identity_rows(5)), 1.0, 1e-9);
   EXPECT_NEAR(dci_completeness({{1, 0}, {0, 1}, {0, 0}}), 1.0, 1e-9);  // an empty code
-  const Matrix d5 = diag(5);
+  const Matrix d5 = identity_rows(5);
   EXPECT_NEAR(dci_completeness(Matrix(d5.begin(), d5.begin() + 2)), 1.0, 1e-9);  // missed factors
   EXPECT_NEAR(dci_completeness(Matrix(10, std::vector<double>(10, 0.0))), 0.0, 1e-7);
-  EXPECT_NEAR(dci_completeness(vstack(diag(5), diag(5))), kHalf, 1e-9);
-  EXPECT_NEAR(dci_completeness(hstack(diag(5), diag(5))), 1.0, 1e-9);
+  EXPECT_NEAR(dci_completeness(vstack(identity_rows(5), identity_rows(5))), kHalf, 1e-9);
+  EXPECT_NEAR(dci_completeness(hstack(identity_rows(5), identity_rows(5))), 1.0, 1e-9);
 }
 
 TEST(Dci, LassoMatchesClosedFormOnOrthogonalDesign) {
@@ -72,13 +70,8 @@ TEST(Dci, LassoMatchesClosedFormOnOrthogonalDesign) {
   EXPECT_NEAR(fit.intercept, 1.0, 1e-12);  // mean(y); mean(x) = 0
 }
 
-at::Tensor factors(int64_t n, int64_t k, uint64_t seed) {
-  at::manual_seed(seed);
-  return at::randint(10, {n, k}, at::kLong);
-}
-
 TEST(Dci, IdentityCodesScoreNearOne) {
-  const auto train = factors(1000, 5, 0), test = factors(1000, 5, 1);
+  const auto train = random_factors(1000, 5, 0), test = random_factors(1000, 5, 1);
   const auto r = compute_dci(train.to(at::kDouble), train, test.to(at::kDouble), test);
   EXPECT_GE(r.disentanglement, 0.9);
   EXPECT_GE(r.completeness, 0.9);
@@ -87,7 +80,7 @@ TEST(Dci, IdentityCodesScoreNearOne) {
 }
 
 TEST(Dci, RotatedCodesScoreNearZeroDuplicatesKeepOneCopy) {
-  const auto train = factors(4000, 2, 2), test = factors(1000, 2, 3);
+  const auto train = random_factors(4000, 2, 2), test = random_factors(1000, 2, 3);
   auto rotate = [](const at::Tensor& f) {
     const auto v = f.to(at::kDouble);
     return at::stack({v.select(1, 0) + v.select(1, 1), v.select(1, 0) - v.select(1, 1)}, 1);
@@ -104,7 +97,7 @@ TEST(Dci, RotatedCodesScoreNearZeroDuplicatesKeepOneCopy) {
 }
 
 TEST(Dci, UnknownImportanceIsAUsageError) {
-  const auto f = factors(20, 2, 4);
+  const auto f = random_factors(20, 2, 4);
   DciOptions o;
   o.importance = "random-forest";  // lasso and gbt are known
   EXPECT_THROW(compute_dci(f.to(at::kDouble), f, f.to(at::kDouble), f, o), UserError);

@@ -6,25 +6,23 @@
 
 #include <ATen/ATen.h>
 
+#include "support/disentanglement_data.h"
+
 namespace latentlab::metrics {
 namespace {
 
 using Matrix = std::vector<std::vector<double>>;
-Matrix diag(int n) {
-  Matrix m(n, std::vector<double>(n, 0.0));
-  for (int i = 0; i < n; ++i) m[i][i] = 1.0;
-  return m;
-}
+using testing::identity_rows;
 
 TEST(Modularity, MutualInformationOracles) {
-  EXPECT_NEAR(modularity_from_mutual_info(diag(5)), 1.0, 1e-12);
-  Matrix v = diag(5), d = diag(5);
+  EXPECT_NEAR(modularity_from_mutual_info(identity_rows(5)), 1.0, 1e-12);
+  Matrix v = identity_rows(5), d = identity_rows(5);
   v.insert(v.end(), d.begin(), d.end());
   EXPECT_NEAR(modularity_from_mutual_info(v), 1.0, 1e-12);
   EXPECT_NEAR(modularity_from_mutual_info(Matrix(d.begin(), d.begin() + 2)), 1.0, 1e-12);
   EXPECT_NEAR(modularity_from_mutual_info({{1, 0}, {0, 1}, {0, 0}}), 2.0 / 3.0, 1e-12);
   EXPECT_NEAR(modularity_from_mutual_info(Matrix(5, std::vector<double>(5, 0.0))), 0.0, 1e-12);
-  Matrix h = diag(5);
+  Matrix h = identity_rows(5);
   for (auto& row : h) row.insert(row.end(), row.begin(), row.end());
   EXPECT_NEAR(modularity_from_mutual_info(h), 1.0 - 1.0 / 9.0, 1e-12);
 }

@@ -14,14 +14,14 @@
 namespace latentlab::metrics {
 namespace {
 
-at::Tensor random_images(int64_t n, int64_t h, int64_t w, uint64_t seed) {
+at::Tensor random_nchw_images(int64_t n, int64_t h, int64_t w, uint64_t seed) {
   at::manual_seed(seed);
   return at::randint(20, 230, {n, 3, h, w}, at::kByte);
 }
 
 TEST(PsnrTest, ConstantOffsetGivesTheClosedForm) {
   // |x − y| = d everywhere: MSE = d², PSNR = 20·log10(255 / d).
-  const at::Tensor x = random_images(2, 9, 7, 1);
+  const at::Tensor x = random_nchw_images(2, 9, 7, 1);
   for (int d : {1, 5, 17}) {
     const at::Tensor p = psnr_per_image(x, x + d);
     for (int64_t i = 0; i < 2; ++i) EXPECT_NEAR(p[i].item<double>(), 20 * std::log10(255.0 / d), 1e-12) << d;
@@ -29,7 +29,7 @@ TEST(PsnrTest, ConstantOffsetGivesTheClosedForm) {
 }
 
 TEST(PsnrTest, IdenticalImagesAreInfiniteAndReportedAsSuch) {
-  const at::Tensor x = random_images(3, 8, 8, 2);
+  const at::Tensor x = random_nchw_images(3, 8, 8, 2);
   at::Tensor y = x.clone();
   y[1] += 3;  // one pair differs: PSNR 20·log10(85)
   PsnrMetric metric;
@@ -42,7 +42,7 @@ TEST(PsnrTest, IdenticalImagesAreInfiniteAndReportedAsSuch) {
 }
 
 TEST(SsimTest, IdenticalImagesGiveOne) {
-  const at::Tensor x = random_images(2, 16, 13, 3);
+  const at::Tensor x = random_nchw_images(2, 16, 13, 3);
   const at::Tensor s = ssim_per_image(x, x);
   for (int64_t i = 0; i < 2; ++i) EXPECT_NEAR(s[i].item<double>(), 1.0, 1e-12);
 }
@@ -72,13 +72,13 @@ TEST(SsimTest, UsesOnlyValidWindowPositions) {
 }
 
 TEST(SsimTest, ImagesSmallerThanTheWindowAreAnError) {
-  const at::Tensor x = random_images(1, 10, 20, 4);
+  const at::Tensor x = random_nchw_images(1, 10, 20, 4);
   EXPECT_CONTAINS(testing::problem_of([&] { ssim_per_image(x, x); }, "ssim"), "smaller than the 11x11 window");
   EXPECT_CONTAINS(testing::problem_of([&] { ssim_per_image(x, x.to(at::kFloat)); }, "ssim"), "uint8");
 }
 
 TEST(PerImageMetricTest, ResultsDoNotDependOnBatchesOrShards) {
-  const at::Tensor x = random_images(7, 16, 16, 5), y = random_images(7, 16, 16, 6);
+  const at::Tensor x = random_nchw_images(7, 16, 16, 5), y = random_nchw_images(7, 16, 16, 6);
   SsimMetric whole, batched, shard_a, shard_b;
   PsnrMetric psnr_whole, psnr_a, psnr_b;
   whole.update(x, y);

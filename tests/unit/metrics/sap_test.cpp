@@ -8,16 +8,15 @@
 
 #include <ATen/ATen.h>
 
+#include "support/disentanglement_data.h"
+
 namespace latentlab::metrics {
 namespace {
 
-at::Tensor factors(int64_t n, int64_t k, uint64_t seed) {
-  at::manual_seed(seed);
-  return at::randint(10, {n, k}, at::kLong);
-}
+using testing::random_factors;
 
 TEST(Sap, ContinuousRotationTable) {
-  const auto train = factors(20000, 2, 0);
+  const auto train = random_factors(20000, 2, 0);
   const auto v = train.to(at::kDouble);
   const double pi = std::acos(-1.0);
   SapOptions o;
@@ -32,7 +31,7 @@ TEST(Sap, ContinuousRotationTable) {
 }
 
 TEST(Sap, IdentityHighDuplicatedLow) {
-  const auto train = factors(3000, 3, 1), test = factors(3000, 3, 2);
+  const auto train = random_factors(3000, 3, 1), test = random_factors(3000, 3, 2);
   SapOptions o;
   o.continuous_factors = true;
   EXPECT_GE(compute_sap(train.to(at::kDouble), train, test.to(at::kDouble), test, o).sap, 0.9);

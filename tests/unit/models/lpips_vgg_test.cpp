@@ -15,7 +15,7 @@
 namespace latentlab::models {
 namespace {
 
-at::Tensor images(int64_t n, int64_t side, uint64_t seed) {
+at::Tensor square_images(int64_t n, int64_t side, uint64_t seed) {
   at::manual_seed(seed);
   return at::rand({n, 3, side, side}) * 2 - 1;
 }
@@ -27,7 +27,7 @@ LpipsVGG seeded_model() {
 
 TEST(LpipsVGGTest, IsZeroOnIdenticalImagesPositiveAndSymmetricOtherwise) {
   const LpipsVGG model = seeded_model();
-  const at::Tensor x = images(2, 16, 1), y = images(2, 16, 2);
+  const at::Tensor x = square_images(2, 16, 1), y = square_images(2, 16, 2);
   EXPECT_EQ(model.distance(x, x).abs().max().item<double>(), 0.0);
   const at::Tensor xy = model.distance(x, y), yx = model.distance(y, x);
   EXPECT_GT(xy.min().item<double>(), 0.0);
@@ -36,7 +36,7 @@ TEST(LpipsVGGTest, IsZeroOnIdenticalImagesPositiveAndSymmetricOtherwise) {
 
 TEST(LpipsVGGTest, MapsAverageToThePerLayerValues) {
   const LpipsVGG model = seeded_model();
-  const LpipsOutput out = model.forward(images(2, 32, 3), images(2, 32, 4), true);  // 32 → 2×2 at layer 5
+  const LpipsOutput out = model.forward(square_images(2, 32, 3), square_images(2, 32, 4), true);  // 32 → 2×2 at layer 5
   ASSERT_EQ(out.maps.size(), 5u);
   for (int l = 0; l < kLpipsLayers; ++l) {
     const int64_t side = 32 >> l;
@@ -49,8 +49,8 @@ TEST(LpipsVGGTest, MapsAverageToThePerLayerValues) {
 TEST(LpipsVGGTest, GradientsMatchFiniteDifferences) {
   LpipsVGG model = seeded_model();
   model.to(c10::Device(c10::kCPU), at::kDouble);
-  const at::Tensor x0 = images(1, 16, 5).to(at::kDouble).requires_grad_(true);
-  const at::Tensor x1 = images(1, 16, 6).to(at::kDouble);
+  const at::Tensor x0 = square_images(1, 16, 5).to(at::kDouble).requires_grad_(true);
+  const at::Tensor x1 = square_images(1, 16, 6).to(at::kDouble);
   model.distance(x0, x1).sum().backward();
   const at::Tensor grad = x0.grad();
   ASSERT_TRUE(grad.defined());
@@ -74,7 +74,7 @@ TEST(LpipsVGGTest, SavedFileAndLpipsModuleLayoutLoadTheSameWeights) {
   const LpipsVGG loaded = LpipsVGG::load({dir.file("lpips.safetensors")});
   EXPECT_EQ(loaded.weights().trunk_layout, "torchvision");
   EXPECT_EQ(loaded.weights().trunk_sha256, loaded.weights().heads_sha256);
-  const at::Tensor x = images(1, 16, 7), y = images(1, 16, 8);
+  const at::Tensor x = square_images(1, 16, 7), y = square_images(1, 16, 8);
   EXPECT_TRUE(at::equal(loaded.distance(x, y), model.distance(x, y)));
 
   // The lpips module's own names (net.sliceK.N.*) with its ScalingLayer buffers.
@@ -127,7 +127,8 @@ TEST(LpipsVGGTest, BadWeightsAreOneLineErrors) {
                       },
                       dir.file("a.safetensors")),
                   "is also in");
-  EXPECT_CONTAINS(testing::problem_of([&] { model.distance(images(1, 8, 1), images(1, 8, 2)); }, "lpips"), "too small");
+  EXPECT_CONTAINS(testing::problem_of([&] { model.distance(square_images(1, 8, 1), square_images(1, 8, 2)); }, "lpips"),
+                  "too small");
 }
 
 }  // namespace

@@ -26,14 +26,14 @@ namespace {
 using testing::problem_of;
 using testing::ScratchDir;
 
-SiT tiny(const std::string& preset = "SiT-tiny/1") {
+SiT tiny_sit(const std::string& preset = "SiT-tiny/1") {
   at::manual_seed(3);
   return SiT(SiTConfig::preset_config(preset));
 }
 
 // Every parameter random: a freshly initialised SiT predicts exactly 0 and would test nothing.
 SiT randomised(const std::string& preset = "SiT-tiny/1") {
-  SiT model = tiny(preset);
+  SiT model = tiny_sit(preset);
   at::NoGradGuard no_grad;
   for (auto& p : model.module().parameters()) p.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(p.size(-1))));
   return model;
@@ -52,12 +52,12 @@ Batch batch(const SiTConfig& c, int64_t n, uint64_t seed = 11) {
 TEST(SiTTest, HasRepaStateDictNamesAndTheClosedFormCount) {
   for (const char* preset : {"SiT-tiny/1", "SiT-tiny/2", "SiT-S/2"}) {
     SCOPED_TRACE(preset);
-    const SiT model = tiny(preset);
+    const SiT model = tiny_sit(preset);
     EXPECT_EQ(model.config().preset, preset);
     EXPECT_EQ(model.parameter_count(), model.config().parameter_count());
     EXPECT_EQ(model.parameter_count(false), model.config().parameter_count(false));
   }
-  const SiT model = tiny();
+  const SiT model = tiny_sit();
   std::set<std::string> names;
   for (const auto& [name, array] : model.state_arrays()) names.insert(name);
   for (const char* name :
@@ -75,7 +75,7 @@ TEST(SiTTest, HasRepaStateDictNamesAndTheClosedFormCount) {
 }
 
 TEST(SiTTest, ZeroInitialisedPredictionIsExactlyZeroAndTrainable) {
-  SiT model = tiny("SiT-tiny/2");
+  SiT model = tiny_sit("SiT-tiny/2");
   const Batch b = batch(model.config(), 3);
   SiT::Output out = model.forward(b.x, b.t, b.y);
   EXPECT_EQ(out.prediction.sizes(), b.x.sizes());
@@ -111,7 +111,7 @@ TEST(SiTTest, PositionAndTimestepFeaturesFollowTheirFormulas) {
 }
 
 TEST(SiTTest, LabelDropoutIsSeededAndForcedDropsWin) {
-  const SiT model = tiny();
+  const SiT model = tiny_sit();
   const at::Tensor labels = at::randint(0, 10, {20000}, at::TensorOptions().dtype(at::kLong));
   SiTForwardOptions options;
   EXPECT_TRUE(at::equal(model.drop_labels(labels, options), labels));  // no generator: no dropout
@@ -153,11 +153,11 @@ TEST(SiTTest, GuidanceMatchesExplicitPassesInsideItsInterval) {
 
 TEST(SiTTest, ConfigIsInferredFromTheWeights) {
   for (const char* preset : {"SiT-tiny/1", "SiT-tiny/2"}) {
-    const SiT model = tiny(preset);
+    const SiT model = tiny_sit(preset);
     const SiTConfig inferred = SiTConfig::from_weights(model.state_arrays(), 0, 0, "test");
     EXPECT_TRUE(same_architecture(inferred, model.config())) << inferred.to_json_string();
   }
-  io::NamedArrays odd = tiny().state_arrays();
+  io::NamedArrays odd = tiny_sit().state_arrays();
   for (auto& [name, array] : odd)
     if (name == "x_embedder.proj.weight") array.shape[0] = 96;  // shapes only: no data is read
   EXPECT_CONTAINS(problem_of([&] { SiTConfig::from_weights(odd, 8, 0, "w"); }, "w"),
@@ -190,7 +190,7 @@ TEST(SiTTest, SafetensorsRoundTripIsExact) {
 
 TEST(SiTTest, BadFilesAndInputsAreOneLineErrors) {
   ScratchDir dir;
-  const SiT model = tiny();
+  const SiT model = tiny_sit();
   io::NamedArrays arrays = model.state_arrays();
   arrays.pop_back();  // final_layer.adaLN_modulation.1.bias
   const std::string missing = dir.file("missing.safetensors");

@@ -23,7 +23,7 @@ std::pair<at::Tensor, at::Tensor> direct(const at::Tensor& x) {
   return {m, at::matmul(c.t(), c) / (x.size(0) - 1)};
 }
 
-at::Tensor features(int64_t n, int64_t d, uint64_t seed) {
+at::Tensor offset_features(int64_t n, int64_t d, uint64_t seed) {
   at::manual_seed(seed);
   return at::matmul(at::randn({n, d}, at::kDouble), at::randn({d, d}, at::kDouble)) + 1e4 * at::rand({d}, at::kDouble);
 }
@@ -50,7 +50,7 @@ TEST(RunningMoments, MatchesNumpyMeanAndCov) {
 #endif
 
 TEST(RunningMoments, IndependentOfBatchSizeAndFloat32Input) {
-  const auto x = features(1000, 9, 1);
+  const auto x = offset_features(1000, 9, 1);
   const auto [m, c] = direct(x);
   for (int64_t batch : {1, 7, 128, 1000}) {
     RunningMoments moments(9, true);
@@ -67,7 +67,7 @@ TEST(RunningMoments, IndependentOfBatchSizeAndFloat32Input) {
 }
 
 TEST(RunningMoments, ShardsMergeToTheWhole) {
-  const auto x = features(900, 5, 2);
+  const auto x = offset_features(900, 5, 2);
   RunningMoments whole(5, true), merged(5, true);
   whole.update(x);
   for (int s = 0; s < 3; ++s) {
@@ -83,7 +83,7 @@ TEST(RunningMoments, ShardsMergeToTheWhole) {
 }
 
 TEST(RunningMoments, DiagonalKeepsTheVariance) {
-  const auto x = features(400, 6, 3);
+  const auto x = offset_features(400, 6, 3);
   RunningMoments full(6, true), diagonal(6, false);
   for (int64_t i = 0; i < 400; i += 64) {
     full.update(x.slice(0, i, std::min<int64_t>(i + 64, 400)));

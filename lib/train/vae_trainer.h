@@ -1,0 +1,72 @@
+// The VAE trainer behind `latentlab train-vae` (issue #7): AutoencoderKL + PatchGAN with
+//   L = w_pix·pixel + w_lpips·LPIPS + w_kl·KL + λ_adv·factor·L_G + alignment
+// where alignment is nothing (plain), λ_vf·L_vf on a linear projection of z (vavae, models/vf_loss.h), or
+// λ_align·(1 − mean patch cosine) of the Send-VAE mapper on the noised normalised latent (sendvae,
+// models/sendvae_mapper*.h). One step (REPA-E's order): VAE forward on the batch, loss, AdamW step of the VAE
+// (+ mapper or projection), then the discriminator's own AdamW step on x and x̂.detach() when the GAN is on
+// (step ≥ gan-start and gan-weight > 0). Losses in docs/training.md.
+//
+// Determinism: every draw after construction comes from one seeded CPU generator (posterior samples, noise
+// injection); data order is the pipeline's seeded per-epoch permutation (seed + epoch) and the position in it
+// is checkpointed; so a resumed run reproduces an uninterrupted one exactly (tests/unit/train).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <ATen/core/Tensor.h>
+
+#include "datasets/image_source.h"
+#include "models/autoencoder_kl.h"
+#include "models/teacher.h"
+#include "train/finite_check.h"
+#include "train/vae_train_options.h"
+
+namespace latentlab::train {
+
+struct VaeTrainSummary {
+  int64_t start_step = 0;  // where this run began (> 0 after a resume)
+  int64_t end_step = 0;
+  double seconds = 0;
+  double steps_per_second = 0;
+  LossTerms last_terms;  // the last step's terms
+  std::string last_checkpoint;
+};
+
+class VaeTrainer {
+ public:
+  // Builds (or loads, --init) the VAE, the discriminator, the mapper / projection, the optimisers, LPIPS.
+  // `teacher` is required for vavae/sendvae (its width sizes the mapper or projection). `options` must have
+  // been validated. The source must outlive the trainer.
+  VaeTrainer(VaeTrainOptions options, const datasets::ImageSource& source,
+             std::shared_ptr<models::Teacher> teacher = nullptr);
+  ~VaeTrainer();
+  VaeTrainer(const VaeTrainer&) = delete;
+  VaeTrainer& operator=(const VaeTrainer&) = delete;
+
+  // Applies options.resume: loads a checkpoint and returns its step, or 0 when starting fresh.
+  int64_t resume();
+  // Trains until options.steps, or until step `stop_at` when 0 < stop_at < steps (for tests and time limits),
+  // checkpointing every checkpoint-every steps and at the stop; then writes the final weights when the run
+  // is complete. UserError (subject "loss") on a non-finite loss term.
+  VaeTrainSummary run(int64_t stop_at = 0);
+
+  // One optimiser step on uint8 images (B, 3, H, W); returns the named terms (for tests).
+  LossTerms train_step(const at::Tensor& images_uint8);
+
+  void save_checkpoint();
+  // OUT/vae.safetensors (+ vae-ema.safetensors), disc.safetensors, a grid and OUT/train-vae.json-ready data.
+  void save_final();
+
+  int64_t step() const;
+  models::AutoencoderKL& vae();
+  const std::string& last_checkpoint() const;
+
+  struct State;  // defined in vae_trainer.cpp
+
+ private:
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace latentlab::train

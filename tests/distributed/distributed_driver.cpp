@@ -1,0 +1,242 @@
+// Test driver for lib/distributed: one rank of a data-parallel job (or the single-process peer when
+// WORLD_SIZE is unset), launched by tests/unit/distributed/data_parallel_test.cpp with torchrun-style
+// variables. It trains a tiny float64 model on a seeded synthetic dataset exactly as a trainer would use
+// the library, and rank 0 writes the final parameters as raw little-endian doubles.
+//
+//   distributed_driver train --model mlp|conv --optimizer sgd|adamw --steps N --batch B --out FILE
+//       [--sync overlap|after] [--bucket-bytes N] [--timeout S] [--checkpoint FILE --checkpoint-step K]
+//       [--resume FILE] [--kill-rank R --kill-step K] [--stall-rank R --stall-step K --stall-marker FILE]
+//   distributed_driver batchnorm --batch B --out FILE   (running statistics after one averaged step)
+//   distributed_driver bench --sync overlap|after --steps N --width W --depth D --batch B
+// Exits like `latentlab`: one "error:" line and a non-zero status on a UserError.
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include <torch/nn.h>
+#include <torch/optim.h>
+
+#include "core/error.h"
+#include "distributed/batch_split.h"
+#include "distributed/checkpoint_sync.h"
+#include "distributed/communicator.h"
+#include "distributed/gradient_sync.h"
+#include "distributed/module_sync.h"
+
+namespace dist = latentlab::distributed;
+
+namespace {
+
+using Args = std::map<std::string, std::string>;
+
+std::string arg(const Args& args, const std::string& name, const std::string& fallback) {
+  const auto it = args.find(name);
+  return it == args.end() ? fallback : it->second;
+}
+int64_t int_arg(const Args& args, const std::string& name, int64_t fallback) {
+  return std::stoll(arg(args, name, std::to_string(fallback)));
+}
+
+constexpr int64_t kDatasetSize = 48;
+constexpr uint64_t kDataSeed = 1234;
+
+// The synthetic dataset, identical on every rank: inputs (N, 8) or (N, 1, 6, 6), targets (N, 2).
+std::pair<torch::Tensor, torch::Tensor> make_data(bool conv) {
+  torch::manual_seed(kDataSeed);
+  auto options = torch::TensorOptions(torch::kFloat64);
+  torch::Tensor x = conv ? torch::randn({kDatasetSize, 1, 6, 6}, options) : torch::randn({kDatasetSize, 8}, options);
+  torch::Tensor y = torch::sin(x.reshape({kDatasetSize, -1}).narrow(1, 0, 2) * 3);
+  return {x, y};
+}
+
+// Every rank initialises differently (seed + rank): only broadcast_state makes them agree.
+torch::nn::Sequential make_model(bool conv, int64_t seed) {
+  torch::manual_seed(seed);
+  torch::nn::Sequential model;
+  if (conv) {
+    model->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 4, 3)));
+    model->push_back(torch::nn::Tanh());
+    model->push_back(torch::nn::Flatten());
+    model->push_back(torch::nn::Linear(4 * 4 * 4, 2));
+  } else {
+    model->push_back(torch::nn::Linear(8, 16));
+    model->push_back(torch::nn::Tanh());
+    model->push_back(torch::nn::Linear(16, 16));
+    model->push_back(torch::nn::Tanh());
+    model->push_back(torch::nn::Linear(16, 2));
+  }
+  model->to(torch::kFloat64);
+  return model;
+}
+
+// Raw doubles; `step` first when a checkpoint. Written to a temporary name and renamed (atomic).
+void write_doubles(const std::string& path, const std::vector<torch::Tensor>& tensors, int64_t step) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary);
+    if (step >= 0) out.write(reinterpret_cast<const char*>(&step), sizeof step);
+    for (const auto& t : tensors) {
+      const torch::Tensor c = t.detach().to(torch::kFloat64).contiguous();
+      out.write(reinterpret_cast<const char*>(c.data_ptr<double>()), c.numel() * sizeof(double));
+    }
+    if (!out) latentlab::fail(path, "cannot write");
+  }
+  std::rename(temporary.c_str(), path.c_str());
+}
+
+int64_t read_checkpoint(const std::string& path, const std::vector<torch::Tensor>& tensors) {
+  std::ifstream in(path, std::ios::binary);
+  int64_t step = 0;
+  in.read(reinterpret_cast<char*>(&step), sizeof step);
+  torch::NoGradGuard no_grad;
+  for (const auto& t : tensors) {
+    std::vector<double> values(t.numel());
+    in.read(reinterpret_cast<char*>(values.data()), values.size() * sizeof(double));
+    t.copy_(torch::from_blob(values.data(), t.sizes(), torch::kFloat64));
+  }
+  if (!in) latentlab::fail(path, "truncated checkpoint");
+  return step;
+}
+
+dist::DistributedOptions distributed_options(const Args& args) {
+  dist::DistributedOptions options;
+  options.backend = "gloo";
+  options.timeout_s = std::stod(arg(args, "timeout", "30"));
+  return options;
+}
+
+int train(const Args& args) {
+  auto communicator = dist::Communicator::from_environment(distributed_options(args));
+  const bool conv = arg(args, "model", "mlp") == "conv";
+  const auto [x, y] = make_data(conv);
+  auto model = make_model(conv, 7 + communicator->rank());
+  dist::broadcast_state(*communicator, *model);
+
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  if (arg(args, "optimizer", "sgd") == "adamw")
+    optimizer =
+        std::make_unique<torch::optim::AdamW>(model->parameters(), torch::optim::AdamWOptions(1e-2).weight_decay(0.1));
+  else
+    optimizer = std::make_unique<torch::optim::SGD>(model->parameters(), torch::optim::SGDOptions(0.1));
+
+  dist::GradientSyncOptions sync_options;
+  sync_options.overlap = arg(args, "sync", "overlap") == "overlap";
+  sync_options.bucket_bytes = int_arg(args, "bucket-bytes", 25 << 20);
+  dist::GradientSync sync(*communicator, model->parameters(), sync_options);
+
+  const dist::BatchPlan plan{kDatasetSize, int_arg(args, "batch", 12), 99};
+  dist::validate(plan, communicator->world_size());
+  int64_t step = 0;
+  if (args.count("resume")) {
+    step = read_checkpoint(args.at("resume"), model->parameters());
+    dist::require_identical(*communicator, step, model->parameters(), args.at("resume"));
+  }
+  const int64_t steps = int_arg(args, "steps", 4);
+  size_t overlapped = 0;
+  for (; step < steps; ++step) {
+    if (communicator->rank() == int_arg(args, "kill-rank", -1) && step == int_arg(args, "kill-step", -1))
+      std::raise(SIGKILL);
+    if (communicator->rank() == int_arg(args, "stall-rank", -1) && step == int_arg(args, "stall-step", -1)) {
+      std::ofstream(arg(args, "stall-marker", "/dev/null")) << "stalled\n";
+      std::this_thread::sleep_for(std::chrono::hours(1));
+    }
+    if (args.count("checkpoint") && step == int_arg(args, "checkpoint-step", -1)) {
+      const std::string path = args.at("checkpoint");
+      dist::write_on_rank0(*communicator, path, [&] { write_doubles(path, model->parameters(), step); });
+    }
+    const auto mine = dist::rank_batch(plan, step, communicator->rank(), communicator->world_size());
+    const auto index = torch::tensor(mine, torch::kLong);
+    optimizer->zero_grad();
+    sync.prepare();
+    torch::mse_loss(model->forward(x.index_select(0, index)), y.index_select(0, index)).backward();
+    sync.finish();
+    overlapped += sync.launched_during_backward();
+    optimizer->step();
+  }
+  dist::require_identical(*communicator, step, model->parameters(), "final parameters");
+  std::cout << "rank " << communicator->rank() << ": buckets " << sync.bucket_count() << ", launched during backward "
+            << overlapped << "\n";
+  const std::string out = arg(args, "out", "");
+  if (!out.empty()) dist::write_on_rank0(*communicator, out, [&] { write_doubles(out, model->parameters(), -1); });
+  return 0;
+}
+
+// One training-mode BatchNorm step on each rank's part of the global batch, then average_buffers.
+int batchnorm(const Args& args) {
+  auto communicator = dist::Communicator::from_environment(distributed_options(args));
+  torch::manual_seed(kDataSeed);
+  const torch::Tensor x = torch::randn({kDatasetSize, 3, 2, 2}, torch::kFloat64) * 2 + 1;
+  torch::nn::BatchNorm2d norm(torch::nn::BatchNorm2dOptions(3).momentum(0.25));
+  norm->to(torch::kFloat64);
+  const dist::BatchPlan plan{kDatasetSize, int_arg(args, "batch", 12), 5};
+  const auto mine = dist::rank_batch(plan, 0, communicator->rank(), communicator->world_size());
+  norm->forward(x.index_select(0, torch::tensor(mine, torch::kLong)));
+  dist::average_buffers(*communicator, *norm);
+  const std::string out = arg(args, "out", "");
+  dist::write_on_rank0(*communicator, out, [&] { write_doubles(out, {norm->running_mean, norm->running_var}, -1); });
+  return 0;
+}
+
+// Milliseconds per fwd+bwd+SGD step of a wide MLP, gradients synchronised as --sync says.
+int bench(const Args& args) {
+  auto communicator = dist::Communicator::from_environment(distributed_options(args));
+  const int64_t width = int_arg(args, "width", 1024), depth = int_arg(args, "depth", 4);
+  const int64_t batch = int_arg(args, "batch", 64) / communicator->world_size();
+  torch::manual_seed(1);
+  torch::nn::Sequential model;
+  for (int64_t i = 0; i < depth; ++i) {
+    model->push_back(torch::nn::Linear(width, width));
+    model->push_back(torch::nn::ReLU());
+  }
+  dist::broadcast_state(*communicator, *model);
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(1e-3));
+  dist::GradientSyncOptions sync_options;
+  sync_options.overlap = arg(args, "sync", "overlap") == "overlap";
+  sync_options.bucket_bytes = int_arg(args, "bucket-bytes", 4 << 20);
+  dist::GradientSync sync(*communicator, model->parameters(), sync_options);
+  const torch::Tensor x = torch::randn({batch, width});
+  const int64_t steps = int_arg(args, "steps", 20);
+  double total_ms = 0;
+  for (int64_t step = -2; step < steps; ++step) {  // two warm-up steps
+    communicator->barrier("bench step");
+    const auto start = std::chrono::steady_clock::now();
+    optimizer.zero_grad();
+    sync.prepare();
+    model->forward(x).square().mean().backward();
+    sync.finish();
+    optimizer.step();
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (step >= 0) total_ms += ms;
+  }
+  if (communicator->is_main())
+    std::cout << "world " << communicator->world_size() << " sync " << arg(args, "sync", "overlap") << " buckets "
+              << sync.bucket_count() << " launched-during-backward " << sync.launched_during_backward() << ": "
+              << total_ms / steps << " ms/step\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << "usage: distributed_driver train|batchnorm|bench [--key value]...\n";
+    return 2;
+  }
+  Args args;
+  for (int i = 2; i + 1 < argc; i += 2) args[argv[i] + 2] = argv[i + 1];  // "--key value"
+  const std::string mode = argv[1];
+  try {
+    if (mode == "train") return train(args);
+    if (mode == "batchnorm") return batchnorm(args);
+    if (mode == "bench") return bench(args);
+    std::cerr << "distributed_driver: error: unknown mode '" << mode << "'\n";
+    return 2;
+  } catch (const latentlab::UserError& e) {
+    std::cerr << "distributed_driver " << mode << ": error: " << e.what() << "\n";
+    return e.exit_code();
+  }
+}

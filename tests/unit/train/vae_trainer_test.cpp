@@ -1,0 +1,287 @@
+// The VAE trainer end to end on tiny shapes (tiny-f4d4 at 32², batch 4): the composition of the total loss,
+// a short run (8 steps) lowering its losses, exact resume (4 steps straight == 2 steps + resume + 2 steps, bitwise,
+// across an epoch boundary, with GAN, adaptive weight, Send-VAE mapper and EMA), the non-finite stop that
+// keeps the last good checkpoint, the vavae mode, and bad option values. The teacher is a fixed random
+// projection of pooled pixels (not models::make_teacher), so these tests need no weight files.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+#include <nlohmann/json.hpp>
+
+#include "io/safetensors.h"
+#include "io/tensor_convert.h"
+#include "support/expect_user_error.h"
+#include "support/test_support.h"
+#include "train/checkpoint.h"
+#include "train/vae_trainer.h"
+
+namespace latentlab::train {
+namespace {
+
+// Smooth coloured gradients, a pure function of the index.
+class GradientImages : public datasets::ImageSource {
+ public:
+  explicit GradientImages(int64_t n) { info_ = {"gradients:n=" + std::to_string(n), "test gradients", n, {}, {}}; }
+  const datasets::DatasetInfo& info() const override { return info_; }
+  datasets::Example get(int64_t index) const override {
+    datasets::Example e;
+    e.image.height = e.image.width = 32;
+    e.image.pixels.resize(32 * 32 * 3);
+    for (int y = 0; y < 32; ++y)
+      for (int x = 0; x < 32; ++x)
+        for (int c = 0; c < 3; ++c)
+          e.image.pixels[(y * 32 + x) * 3 + c] =
+              static_cast<uint8_t>((index * 53 + c * 80 + (c == 1 ? y : x) * 5) % 256);
+    e.key = "index:" + std::to_string(index);
+    return e;
+  }
+
+ private:
+  datasets::DatasetInfo info_;
+};
+
+// A fixed random 1×1 projection of the average-pooled image: 8 channels per grid cell. Returns NaN tokens
+// from call `nan_from` on (0 = never).
+class PooledPixelTeacher : public models::Teacher {
+ public:
+  explicit PooledPixelTeacher(int nan_from = 0) : nan_from_(nan_from) {
+    at::Generator g = at::detail::createCPUGenerator(11);
+    weight_ = at::randn({8, 3}, g);
+  }
+  at::Tensor patch_tokens(const at::Tensor& images, int64_t grid_h, int64_t grid_w) override {
+    const at::Tensor pooled = at::adaptive_avg_pool2d(images, {grid_h, grid_w}).flatten(2).transpose(1, 2);
+    const at::Tensor tokens = at::tanh(at::matmul(pooled, weight_.t().to(images.device())) * 2);
+    ++calls_;
+    return nan_from_ > 0 && calls_ >= nan_from_ ? tokens * std::numeric_limits<float>::quiet_NaN() : tokens;
+  }
+  int64_t width() const override { return 8; }
+  std::string description() const override { return "pooled-pixel test teacher"; }
+  void to(const c10::Device&) override {}
+
+ private:
+  at::Tensor weight_;
+  int nan_from_;
+  int calls_ = 0;
+};
+
+VaeTrainOptions tiny_options(const std::string& out) {
+  VaeTrainOptions o;
+  o.batch_size = 4;
+  o.data_threads = 1;
+  o.preset = "tiny-f4d4";
+  o.lpips_weight = 0;
+  o.lr = 1e-3;
+  o.out = out;
+  o.steps = 4;
+  o.checkpoint_every = 2;
+  o.log_every = 1;
+  o.grid_images = 2;
+  o.mapper_width = 16;
+  o.mapper_projector = 32;
+  o.disc_layers = 2;  // a small PatchGAN keeps the tests fast
+  o.disc_channels = 16;
+  o.seed = 5;
+  return o;
+}
+
+// tiny_options with an alignment mode and the test teacher.
+VaeTrainOptions aligned_options(const std::string& out, const std::string& mode) {
+  auto o = tiny_options(out);
+  o.mode = mode;
+  o.teacher = "test";
+  return o;
+}
+
+std::map<std::string, double> last_record(const std::string& log_path) {
+  std::ifstream in(log_path);
+  std::string line, last;
+  while (std::getline(in, line)) last = line;
+  return nlohmann::json::parse(last).get<std::map<std::string, double>>();
+}
+
+std::vector<std::map<std::string, double>> records(const std::string& log_path) {
+  std::ifstream in(log_path);
+  std::vector<std::map<std::string, double>> out;
+  for (std::string line; std::getline(in, line);)
+    out.push_back(nlohmann::json::parse(line).get<std::map<std::string, double>>());
+  return out;
+}
+
+double term(const LossTerms& terms, const std::string& name) {
+  for (const auto& [n, v] : terms)
+    if (n == name) return v;
+  ADD_FAILURE() << "no term " << name;
+  return 0;
+}
+
+TEST(VaeTrainer, TotalIsTheWeightedSumOfItsTerms) {
+  testing::ScratchDir dir;
+  GradientImages data(8);
+  auto o = aligned_options(dir.path(), "sendvae");
+  o.kl_weight = 1e-3;
+  o.gan_weight = 0.25;
+  o.align_weight = 0.5;
+  o.reconstruction = "mse";
+  o.validate();
+  VaeTrainer trainer(o, data, std::make_shared<PooledPixelTeacher>());
+  const at::Tensor images = at::randint(0, 256, {4, 3, 32, 32}, at::kByte);
+  const LossTerms t = trainer.train_step(images);
+  const double want = term(t, "pixel") + 1e-3 * term(t, "kl") + 0.25 * term(t, "gan_g") + 0.5 * term(t, "align");
+  EXPECT_NEAR(term(t, "total"), want, 1e-5 * std::abs(want));
+  EXPECT_DOUBLE_EQ(term(t, "gan_weight"), 0.25);
+  EXPECT_GT(term(t, "disc"), 0.0);
+  EXPECT_EQ(trainer.step(), 1);
+}
+
+TEST(VaeTrainer, ShortRunLowersReconstructionAndAlignment) {
+  testing::ScratchDir dir;
+  GradientImages data(8);
+  auto o = aligned_options(dir.path(), "sendvae");
+  o.gan_weight = 0;
+  o.steps = 8;
+  o.checkpoint_every = 100;
+  o.lr = 3e-3;
+  o.validate();
+  VaeTrainer trainer(o, data, std::make_shared<PooledPixelTeacher>());
+  trainer.run();
+  const auto log = records(dir.file("log.jsonl"));
+  ASSERT_EQ(log.size(), 8u);
+  const auto mean_of = [&](const std::string& name, size_t from) {
+    return (log[from].at(name) + log[from + 1].at(name)) / 2;
+  };
+  EXPECT_LT(mean_of("pixel", 6), 0.85 * mean_of("pixel", 0));
+  EXPECT_LT(mean_of("align", 6), mean_of("align", 0));
+  for (const char* file : {"vae.safetensors", "disc.safetensors", "mapper.safetensors"})
+    EXPECT_TRUE(testing::file_exists(dir.file(file))) << file;
+  // The final VAE loads as an AutoencoderKL and reproduces the trainer's weights.
+  const auto reloaded = models::AutoencoderKL::load(dir.file("vae.safetensors"));
+  EXPECT_TRUE(at::equal(io::to_tensor(reloaded.state_arrays()[0].second),
+                        io::to_tensor(trainer.vae().state_arrays()[0].second)));
+}
+
+io::NamedArrays final_state(const std::string& out) {
+  auto file = io::read_safetensors(out + "/vae-ema.safetensors");
+  auto disc = io::read_safetensors(out + "/disc.safetensors");
+  auto vae = io::read_safetensors(out + "/vae.safetensors");
+  io::NamedArrays all;
+  append_prefixed(all, "ema.", file.arrays);
+  append_prefixed(all, "disc.", disc.arrays);
+  append_prefixed(all, "vae.", vae.arrays);
+  return all;
+}
+
+TEST(VaeTrainer, ResumeIsExact) {
+  testing::ScratchDir straight, split;
+  GradientImages data(10);  // 2 batches per epoch: the resume point (step 2) is an epoch boundary
+  auto o = aligned_options(straight.path(), "sendvae");
+  o.gan_adaptive = true;
+  o.ema = 0.9;
+  o.schedule.kind = "cosine";
+  o.schedule.warmup_steps = 1;
+  o.validate();
+  { VaeTrainer(o, data, std::make_shared<PooledPixelTeacher>()).run(); }
+  o.out = split.path();
+  {
+    VaeTrainer first(o, data, std::make_shared<PooledPixelTeacher>());
+    EXPECT_EQ(first.resume(), 0);
+    EXPECT_EQ(first.run(2).end_step, 2);
+    EXPECT_FALSE(testing::file_exists(split.file("vae.safetensors")));
+  }
+  {
+    VaeTrainer second(o, data, std::make_shared<PooledPixelTeacher>());
+    EXPECT_EQ(second.resume(), 2);
+    EXPECT_EQ(second.run().end_step, 4);
+  }
+  const auto a = final_state(straight.path()), b = final_state(split.path());
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].first, b[i].first);
+    EXPECT_TRUE(at::equal(io::to_tensor(a[i].second), io::to_tensor(b[i].second))) << a[i].first;
+  }
+  // The mapper (and its BatchNorm statistics) too, through the last checkpoints.
+  const auto ca = read_checkpoint(checkpoint_path(straight.file("checkpoints"), 4));
+  const auto cb = read_checkpoint(checkpoint_path(split.file("checkpoints"), 4));
+  const auto ma = select_prefixed(ca.tensors, "mapper."), mb = select_prefixed(cb.tensors, "mapper.");
+  ASSERT_EQ(ma.size(), mb.size());
+  for (size_t i = 0; i < ma.size(); ++i)
+    EXPECT_TRUE(at::equal(io::to_tensor(ma[i].second), io::to_tensor(mb[i].second))) << ma[i].first;
+  // The log reads like one run: the same records.
+  const auto la = records(straight.file("log.jsonl")), lb = records(split.file("log.jsonl"));
+  ASSERT_EQ(la.size(), lb.size());
+  for (size_t i = 0; i < la.size(); ++i) EXPECT_EQ(la[i].at("total"), lb[i].at("total"));
+}
+
+TEST(VaeTrainer, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
+  testing::ScratchDir dir;
+  GradientImages data(16);
+  auto o = aligned_options(dir.path(), "sendvae");
+  o.checkpoint_every = 1;
+  o.validate();
+  VaeTrainer trainer(o, data, std::make_shared<PooledPixelTeacher>(3));  // the third step's teacher is NaN
+  const auto problem = testing::problem_of([&] { trainer.run(); }, "loss");
+  EXPECT_CONTAINS(problem, "'align'");
+  EXPECT_CONTAINS(problem, "step 3");
+  EXPECT_CONTAINS(problem, "step-0000002.safetensors");
+  EXPECT_EQ(*latest_checkpoint(dir.file("checkpoints")), checkpoint_path(dir.file("checkpoints"), 2));
+  EXPECT_FALSE(testing::file_exists(dir.file("vae.safetensors")));
+}
+
+TEST(VaeTrainer, VavaeModeTrainsTheProjection) {
+  testing::ScratchDir dir;
+  GradientImages data(8);
+  auto o = aligned_options(dir.path(), "vavae");
+  o.steps = 2;
+  o.validate();
+  VaeTrainer trainer(o, data, std::make_shared<PooledPixelTeacher>());
+  trainer.run();
+  const auto r = last_record(dir.file("log.jsonl"));
+  EXPECT_GT(r.at("vf"), 0.0);
+  EXPECT_GT(r.at("vf_weight"), 0.0);
+  EXPECT_NEAR(r.at("vf"), r.at("vf_cos") + r.at("vf_distmat"), 1e-5);
+  EXPECT_TRUE(testing::file_exists(dir.file("linear_proj.safetensors")));
+}
+
+TEST(VaeTrainer, BadOptionsNameTheOption) {
+  const auto check = [](auto change, const std::string& option, const std::string& fragment) {
+    VaeTrainOptions o = tiny_options("unused");
+    change(o);
+    EXPECT_CONTAINS(testing::problem_of([&] { o.validate(); }, option), fragment);
+  };
+  check([](auto& o) { o.batch_size = 0; }, "--batch-size", ">= 1");
+  check([](auto& o) { o.kl_weight = -1; }, "--kl-weight", ">= 0");
+  check([](auto& o) { o.lpips_weight = 1; }, "--lpips-weights", "lpips-weight = 0");
+  check([](auto& o) { o.mode = "vavae"; }, "--teacher", "required");
+  check([](auto& o) { o.precision = "fp16"; }, "--precision", "bf16");
+  check([](auto& o) { o.beta2 = 1.0; }, "--beta2", "[0, 1)");
+  check([](auto& o) { o.ema = 1.5; }, "--ema", "(0, 1)");
+  check(
+      [](auto& o) {
+        o.schedule.kind = "cosine";
+        o.schedule.warmup_steps = 10;
+      },
+      "--warmup-steps", "below the run length");
+}
+
+TEST(VaeTrainer, ResumeRefusesACheckpointOfAnotherMode) {
+  testing::ScratchDir dir;
+  GradientImages data(8);
+  auto o = tiny_options(dir.path());
+  o.steps = 2;
+  o.validate();
+  { VaeTrainer(o, data).run(); }
+  o.mode = "sendvae";
+  o.teacher = "test";
+  VaeTrainer other(o, data, std::make_shared<PooledPixelTeacher>());
+  const std::string path = checkpoint_path(dir.file("checkpoints"), 2);
+  EXPECT_CONTAINS(testing::problem_of([&] { other.resume(); }, path), "mode 'plain'");
+}
+
+}  // namespace
+}  // namespace latentlab::train
