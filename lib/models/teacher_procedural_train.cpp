@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <torch/optim/adamw.h>
 
+#include "core/compat.h"
 #include "core/error.h"
 
 namespace latentlab::models {
@@ -37,8 +38,7 @@ std::vector<double> train_procedural_teacher(ProceduralTeacherNet& net, const Te
     const at::Tensor index = order.slice(0, cursor, cursor + batch);
     cursor += batch;
     const double warm = options.warmup > 0 ? std::min(1.0, double(step + 1) / double(options.warmup)) : 1.0;
-    for (auto& group : optimizer.param_groups())
-      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(options.lr * warm);
+    compat::set_learning_rate(optimizer, options.lr * warm);
     const at::Tensor x = images_to_signed(data.images.index_select(0, index)).to(device);
     const auto logits = net->head_logits(net->token_map(x));
     at::Tensor loss = at::zeros({}, x.options());
