@@ -7,7 +7,9 @@
 //       [--sync overlap|after] [--bucket-bytes N] [--timeout S] [--checkpoint FILE --checkpoint-step K]
 //       [--resume FILE] [--kill-rank R --kill-step K] [--stall-rank R --stall-step K --stall-marker FILE]
 //   distributed_driver batchnorm --batch B --out FILE   (running statistics after one averaged step)
-//   distributed_driver bench --sync overlap|after --steps N --width W --depth D --batch B
+//   distributed_driver bench --sync overlap|after --steps N --width W --depth D --batch B [--device D]
+// Every mode takes --backend gloo|nccl|auto (default gloo); bench runs on --device (default: the
+// communicator's, cuda:LOCAL_RANK under NCCL) and waits for the device before each clock reading.
 // Exits like `latentlab`: one "error:" line and a non-zero status on a UserError.
 #include <chrono>
 #include <csignal>
@@ -104,7 +106,7 @@ int64_t read_checkpoint(const std::string& path, const std::vector<torch::Tensor
 
 dist::DistributedOptions distributed_options(const Args& args) {
   dist::DistributedOptions options;
-  options.backend = "gloo";
+  options.backend = arg(args, "backend", "gloo");
   options.timeout_s = std::stod(arg(args, "timeout", "30"));
   return options;
 }
@@ -186,22 +188,28 @@ int bench(const Args& args) {
   auto communicator = dist::Communicator::from_environment(distributed_options(args));
   const int64_t width = int_arg(args, "width", 1024), depth = int_arg(args, "depth", 4);
   const int64_t batch = int_arg(args, "batch", 64) / communicator->world_size();
+  const torch::Device device(arg(args, "device", communicator->device()));
   torch::manual_seed(1);
   torch::nn::Sequential model;
   for (int64_t i = 0; i < depth; ++i) {
     model->push_back(torch::nn::Linear(width, width));
     model->push_back(torch::nn::ReLU());
   }
+  model->to(device);
   dist::broadcast_state(*communicator, *model);
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(1e-3));
   dist::GradientSyncOptions sync_options;
   sync_options.overlap = arg(args, "sync", "overlap") == "overlap";
   sync_options.bucket_bytes = int_arg(args, "bucket-bytes", 4 << 20);
   dist::GradientSync sync(*communicator, model->parameters(), sync_options);
-  const torch::Tensor x = torch::randn({batch, width});
+  const torch::Tensor x = torch::randn({batch, width}).to(device);
+  const auto wait_for_device = [&] {
+    if (device.is_cuda()) torch::zeros({1}, torch::TensorOptions().device(device)).cpu();
+  };
   const int64_t steps = int_arg(args, "steps", 20);
   double total_ms = 0;
   for (int64_t step = -2; step < steps; ++step) {  // two warm-up steps
+    wait_for_device();
     communicator->barrier("bench step");
     const auto start = std::chrono::steady_clock::now();
     optimizer.zero_grad();
@@ -209,13 +217,14 @@ int bench(const Args& args) {
     model->forward(x).square().mean().backward();
     sync.finish();
     optimizer.step();
+    wait_for_device();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (step >= 0) total_ms += ms;
   }
   if (communicator->is_main())
-    std::cout << "world " << communicator->world_size() << " sync " << arg(args, "sync", "overlap") << " buckets "
-              << sync.bucket_count() << " launched-during-backward " << sync.launched_during_backward() << ": "
-              << total_ms / steps << " ms/step\n";
+    std::cout << communicator->backend() << " on " << device << ", world " << communicator->world_size() << " sync "
+              << arg(args, "sync", "overlap") << " buckets " << sync.bucket_count() << " launched-during-backward "
+              << sync.launched_during_backward() << ": " << total_ms / steps << " ms/step\n";
   return 0;
 }
 
