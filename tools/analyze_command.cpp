@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <fmt/format.h>
 
 #include "command_table.h"
@@ -160,7 +161,7 @@ int equivariance_main(int argc, const char* const* argv) {
   if (!vae_preset.empty()) lo.config = models::AutoencoderKLConfig::preset_config(vae_preset);
   auto vae = models::AutoencoderKL::load(vae_path, lo);
   vae.to(c10::Device(rt.device));
-  c10::NoGradGuard no_grad;
+  at::NoGradGuard no_grad;
   metrics::EquivarianceAccumulator accumulator([&](const at::Tensor& x) { return vae.encode(x).mean; },
                                                [&](const at::Tensor& z) { return vae.decode(z); }, list);
   stream_images(data, images, rt.threads, limit, [&](const at::Tensor& batch) {

@@ -5,6 +5,7 @@
 # Usage on the device: OUT=$OUT [DEPS=build-deps] [LIMIT=seconds] tools/gpu-check.sh, or from the committed
 # tree that tools/gpu-carry.sh exports: cd build-deps/src && OUT=$OUT DEPS=.. tools/gpu-check.sh
 # With LIMIT, the steps after the build are cut short so that the script ends within LIMIT seconds.
+# TARGETS (default "all benches") narrows the build; BENCH_FIRST=1 runs the benchmarks before the unit tests.
 set -uo pipefail
 begin=$(date +%s)
 OUT=${OUT:-gpu-out}
@@ -67,24 +68,30 @@ if [ -x /usr/bin/g++ ]; then extra+=("-DCMAKE_CXX_COMPILER=/usr/bin/g++" "-DCMAK
 step configure cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DLATENTLAB_CUDA=ON \
   "-DLATENTLAB_REFERENCE_PYTHON=$python" "${extra[@]}" ${CMAKE_ARGS:-} || exit 1
 # -k 0: one run shows every compile error, and whatever did build is still tested.
-step build cmake --build build-gpu -j "$jobs" --target all benches -- -k 0
+step build cmake --build build-gpu -j "$jobs" --target ${TARGETS:-all benches} -- -k 0
 readelf -d build-gpu/bin/unit_io | grep NEEDED | head -3 >> "$OUT/probe.txt"  # libstdc++ first: see Dependencies.cmake
 build-gpu/bin/latentlab version >> "$OUT/probe.txt" 2>&1
-# The unit tests first (they caught the std::filesystem interposition), then the benchmarks, then the rest.
-step unit bash -c "cd build-gpu && ctest --output-on-failure -j $jobs --timeout 60 -L unit_"
-# The distributed driver: 1 process vs 2 Gloo processes sharing the GPU, and whether NCCL accepts two ranks on
-# one GPU (NCCL documents that it does not; docs/distributed.md).
+
+run_unit() {  # they caught the std::filesystem interposition
+  step unit bash -c "cd build-gpu && ctest --output-on-failure -j $jobs --timeout 60 -L unit_"
+}
+# The distributed driver: one process on the GPU, and whether NCCL accepts two ranks on one GPU (NCCL documents
+# that it does not). The wheel ships no Gloo headers, so Gloo is off in this build (docs/gpu.md).
 dist="timeout 60 build-gpu/bin/distributed_driver bench --steps 30 --width 2048 --depth 8 --batch 256"
-step bench bash -c "set -x; timeout 150 build-gpu/bin/bench_inception_fid 1024 $jobs 128 cuda;
-  timeout 150 build-gpu/bin/bench_autoencoder_kl f8d4 256 32 10 $jobs cuda; timeout 150 build-gpu/bin/bench_autoencoder_kl f16d32 256 32 10 $jobs cuda;
-  timeout 150 build-gpu/bin/bench_vae_train_step f16d32 256 8 5 $jobs cuda; timeout 150 build-gpu/bin/bench_vae_train_step f8d4 256 8 5 $jobs cuda;
-  timeout 150 build-gpu/bin/bench_sit_train_step SiT-B/2 32 5 $jobs SiT-B/2 64 50 cuda;
-  timeout 150 build-gpu/bin/bench_sit_train_step SiT-XL/2 16 5 $jobs SiT-XL/2 32 50 cuda;
-  export MASTER_ADDR=127.0.0.1;
-  RANK=0 LOCAL_RANK=0 WORLD_SIZE=1 MASTER_PORT=29512 $dist --device cuda:0;
-  for r in 0 1; do RANK=\$r LOCAL_RANK=\$r WORLD_SIZE=2 MASTER_PORT=29513 $dist --backend gloo --device cuda:0 & done; wait;
-  for r in 0 1; do RANK=\$r LOCAL_RANK=0 WORLD_SIZE=2 MASTER_PORT=29514 $dist --backend nccl --timeout 20 & done; wait;
-  timeout 150 build-gpu/bin/bench_frechet 2048 3 1 $jobs"
+run_bench() {
+  step bench bash -c "set -x; timeout 150 build-gpu/bin/bench_inception_fid 1024 $jobs 128 cuda;
+    timeout 150 build-gpu/bin/bench_autoencoder_kl f8d4 256 32 10 $jobs cuda;
+    timeout 150 build-gpu/bin/bench_autoencoder_kl f16d32 256 32 10 $jobs cuda;
+    timeout 150 build-gpu/bin/bench_vae_train_step f16d32 256 8 5 $jobs cuda;
+    timeout 150 build-gpu/bin/bench_sit_train_step SiT-B/2 32 5 $jobs SiT-B/2 64 50 cuda;
+    timeout 150 build-gpu/bin/bench_vae_train_step f8d4 256 8 5 $jobs cuda;
+    timeout 150 build-gpu/bin/bench_sit_train_step SiT-XL/2 16 5 $jobs SiT-XL/2 32 50 cuda;
+    export MASTER_ADDR=127.0.0.1;
+    RANK=0 LOCAL_RANK=0 WORLD_SIZE=1 MASTER_PORT=29512 $dist --device cuda:0;
+    for r in 0 1; do RANK=\$r LOCAL_RANK=0 WORLD_SIZE=2 MASTER_PORT=29514 $dist --backend nccl --timeout 20 & done; wait;
+    timeout 150 build-gpu/bin/bench_frechet 2048 3 1 $jobs"
+}
+if [ "${BENCH_FIRST:-0}" = 1 ]; then run_bench; run_unit; else run_unit; run_bench; fi
 step smoke build-gpu/bin/latentlab smoke --device cuda --steps 200 --out /tmp/latentlab-smoke
 step tests bash -c "cd build-gpu && ctest --output-on-failure -j $jobs --timeout 120 -LE unit_"
 cat "$OUT/summary.txt"

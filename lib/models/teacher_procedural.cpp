@@ -1,6 +1,7 @@
 #include "models/teacher_procedural.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (fmt 11 moved it here)
 #include <nlohmann/json.hpp>
 
 #include <ATen/ATen.h>
