@@ -14,10 +14,12 @@ import sys
 import numpy as np
 from scipy import linalg
 
+import scipy_compat
+
 
 def pytorch_fid_distance(mu1, sigma1, mu2, sigma2, eps=1e-6):
     diff = mu1 - mu2
-    covmean, _ = linalg.sqrtm(sigma1.dot(sigma2), disp=False)
+    covmean = scipy_compat.sqrtm(sigma1.dot(sigma2))
     if not np.isfinite(covmean).all():
         offset = np.eye(sigma1.shape[0]) * eps
         covmean = linalg.sqrtm((sigma1 + offset).dot(sigma2 + offset))

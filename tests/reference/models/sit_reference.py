@@ -124,7 +124,7 @@ class SiT(nn.Module):
         p = self.c["patch_size"]
         h = self.x_embedder.proj(x).flatten(2).transpose(1, 2) + self.pos_embed
         half = 128
-        freqs = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32) / half)
+        freqs = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
         args = t[:, None].float() * freqs[None]
         c = self.t_embedder.mlp(torch.cat([torch.cos(args), torch.sin(args)], dim=-1))
         c = c + self.y_embedder.embedding_table(y)
