@@ -7,7 +7,7 @@ CMAKE_ARGS ?=
 UNITY      ?= ON
 OUT        ?= demo-out
 
-.PHONY: all deps configure build test demo asan-test bench format clean
+.PHONY: all deps configure build test demo study asan-test bench format clean
 
 all: build
 
@@ -26,11 +26,18 @@ build: configure
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The main job on the embedded default (a smoke pipeline until the full demo lands).
+# The main job on the embedded default: dataset, teacher, three VAEs, stores, probes, SiTs, samples, report
+# (configs/pipeline/demo.ini, docs/reproducing.md). A second run skips every finished stage.
 demo: configure
 	cmake --build $(BUILD) -j $(JOBS) --target latentlab
 	$(BUILD)/bin/latentlab version
-	$(BUILD)/bin/latentlab smoke --out $(OUT)
+	$(BUILD)/bin/latentlab pipeline --config configs/pipeline/demo.ini --out $(OUT)
+
+# The study: the full demo schedules over several seeds; STUDY_OUT/summary.md answers the paper's question.
+STUDY_OUT ?= study-out
+study: configure
+	cmake --build $(BUILD) -j $(JOBS) --target latentlab
+	$(BUILD)/bin/latentlab pipeline --config configs/pipeline/study.ini --out $(STUDY_OUT)
 
 # The file-format unit and fuzz tests under AddressSanitizer + UBSan (a CI step).
 asan-test: deps

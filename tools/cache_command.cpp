@@ -7,13 +7,15 @@
 #include "core/runtime.h"
 #include "datasets/dataset_spec.h"
 #include "datasets/pipeline.h"
+#include "distributed/launch_env.h"
+#include "distributed/shard.h"
 #include "io/results_json.h"
 #include "models/autoencoder_kl.h"
 
 namespace latentlab::tools {
 
 int cache_main(int argc, const char* const* argv) {
-  std::string vae_path, data, out, preprocess = "none", shard = "0/1", dtype = "float32", results;
+  std::string vae_path, data, out, preprocess = "none", shard, dtype = "float32", results;
   int resolution = 256, batch_size = 32;
   bool flip = false, force = false;
   RuntimeOptions runtime;
@@ -25,7 +27,9 @@ int cache_main(int argc, const char* const* argv) {
                      "Per-image preprocessing before encoding");
   options.add("res", &resolution, "Output side for the preprocessing");
   options.add("flip", &flip, "Also store the posterior of the horizontally flipped images");
-  options.add("shard", &shard, "Encode only shard i of n (i/n); merge the shards with `latentlab store merge`");
+  options.add("shard", &shard,
+              "Encode only shard i of n (i/n: positions i, i + n, ...); merge the shards with `latentlab store "
+              "merge` (default: RANK/WORLD_SIZE when a launcher sets them, else 0/1)");
   options.add_choice("dtype", &dtype, {"float32", "float16"}, "Storage type of mean and std");
   options.add("batch-size", &batch_size, "Images encoded at once (a resumed run must use the same)");
   options.add("force", &force, "Replace a store made from other weights, data or preprocessing");
@@ -48,7 +52,8 @@ int cache_main(int argc, const char* const* argv) {
   cache::CacheOptions co;
   co.out = out, co.flip = flip, co.force = force, co.batch_size = batch_size, co.device = rt.device;
   co.threads = rt.threads;
-  std::tie(co.shard_index, co.shard_count) = datasets::parse_shard(shard, "--shard");
+  const distributed::Shard resolved = distributed::resolve_shard(shard, distributed::read_launch_env());
+  co.shard_index = resolved.index, co.shard_count = resolved.count;
   co.dtype = store::parse_dtype(dtype, "--dtype");
   if (batch_size < 1) fail_usage("--batch-size", "must be >= 1, got {}", batch_size);
 
@@ -62,7 +67,7 @@ int cache_main(int argc, const char* const* argv) {
   if (!results.empty()) {
     const nlohmann::json protocol = {{"dataset", source->info().spec},
                                      {"preprocess", prep.protocol},
-                                     {"shard", shard},
+                                     {"shard", resolved.str()},
                                      {"vae_sha256", vae.weights_sha256()},
                                      {"dtype", dtype},
                                      {"flip", flip}};

@@ -24,8 +24,10 @@ int report_main(int argc, const char* const* argv);
 int leaderboard_main(int argc, const char* const* argv);
 int analyze_main(int argc, const char* const* argv);
 int sample_main(int argc, const char* const* argv);
+int pipeline_main(int argc, const char* const* argv);
 #if LATENTLAB_WITH_HDF5
 int cache_main(int argc, const char* const* argv);
+int train_ldm_main(int argc, const char* const* argv);
 #endif
 
 const std::vector<Command>& commands() {
@@ -56,6 +58,12 @@ const std::vector<Command>& commands() {
     {"leaderboard", "Add results to a shared leaderboard file, or show it (md, csv, json)", leaderboard_main},
     {"train-vae", "Train an AutoencoderKL: plain, VA-VAE (VF loss) or Send-VAE (mapper + noise + alignment)",
      train_vae_main},
+#if LATENTLAB_WITH_HDF5
+    {"train-ldm", "Train a SiT (+ REPA) by flow matching on a latent store; exact resume, data-parallel",
+     train_ldm_main},
+#endif
+    {"pipeline", "The main job as resumable stages: teacher, VAEs x seeds, stores, probes, SiT, samples, report",
+     pipeline_main},
     {"smoke", "Run a short end-to-end check of this build: train, save, reload, write results", smoke_main},
   };
   return list;

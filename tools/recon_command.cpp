@@ -1,6 +1,7 @@
 // latentlab recon: reconstruction metrics of a VAE on a dataset (rFID, PSNR, SSIM, LPIPS), one pass.
 #include <iostream>
 
+#include <ATen/ATen.h>
 #include <fmt/format.h>
 
 #include "core/error.h"
@@ -11,10 +12,12 @@
 #include "metrics/reconstruction/recon_evaluation.h"
 #include "models/autoencoder_kl.h"
 #include "models/lpips_vgg.h"
+#include "train/image_grid.h"
 
 namespace latentlab::tools {
 int recon_main(int argc, const char* const* argv) {
-  std::string vae_path, vae_preset, data, out;
+  std::string vae_path, vae_preset, data, out, grid_path;
+  int64_t grid_images = 8;
   std::vector<std::string> lpips_paths;
   bool sample = false;
   metrics::ImageInputOptions images;
@@ -32,6 +35,10 @@ int recon_main(int argc, const char* const* argv) {
                    "LPIPS-VGG weights: torchvision vgg16-397923af.pth and lpips weights/v0.1/vgg.pth "
                    "(repeat the option), or one file holding both; without it LPIPS is skipped");
   options.add("out", &out, "Write the results JSON here (optional)");
+  options.add("save-grid", &grid_path,
+              "Write the first --grid-images originals (top row) over their reconstructions (bottom row) as a PNG "
+              "here (.ppm in a build without OpenCV)");
+  options.add("grid-images", &grid_images, "Columns of the --save-grid picture");
   metrics::register_image_input_options(options, images);
   extractor_options.register_options(extractor_group);
   runtime.register_options(runtime_group);
@@ -54,6 +61,9 @@ int recon_main(int argc, const char* const* argv) {
   if (images.batch_size < 1) fail_usage("--batch-size", "must be >= 1, got {}", images.batch_size);
   const Runtime rt = apply_runtime(runtime);
   if (lpips_paths.size() > 2) fail_usage("--lpips-weights", "takes one or two files, got {}", lpips_paths.size());
+  if (!extractor_options.features.empty())
+    fail_usage("--features", "recon's rFID uses the FID Inception only (it is FID); leave --features out");
+  if (!grid_path.empty() && grid_images < 1) fail_usage("--grid-images", "must be >= 1, got {}", grid_images);
 
   // Cheap checks and loads first: a bad weights file fails before any image is decoded.
   const auto prep = datasets::make_preprocess(images.preprocess, images.resolution);
@@ -88,6 +98,7 @@ int recon_main(int argc, const char* const* argv) {
   metrics::ReconOptions ro;
   ro.sample = sample;
   ro.seed = static_cast<uint64_t>(rt.seed);
+  ro.grid_images = grid_path.empty() ? 0 : grid_images;
   auto report = metrics::evaluate_reconstructions(next, vae, extractor.get(), lpips, ro);
   bar.finish();
 
@@ -103,6 +114,16 @@ int recon_main(int argc, const char* const* argv) {
                                             inputs, report.results));
   }
   std::cout << metrics::summarize_reconstruction(report.results);
+  if (!grid_path.empty()) {
+    // uint8 -> [-1, 1] -> tile_grid's rounding gives the same uint8 back.
+    auto signed_unit = [](const at::Tensor& u8) { return u8.to(at::kFloat) / 127.5 - 1; };
+    const std::string stem = grid_path.size() > 4 && (grid_path.substr(grid_path.size() - 4) == ".png" ||
+                                                      grid_path.substr(grid_path.size() - 4) == ".ppm")
+                                 ? grid_path.substr(0, grid_path.size() - 4)
+                                 : grid_path;
+    const auto grid = train::tile_grid({signed_unit(report.grid_originals), signed_unit(report.grid_reconstructions)});
+    std::cout << "grid: " << train::write_grid_image(stem, grid) << "\n";
+  }
   return 0;
 }
 

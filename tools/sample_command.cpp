@@ -1,4 +1,5 @@
 // latentlab sample: a SiT checkpoint + its VAE → class-conditional samples as an ADM .npz or a PNG folder.
+// `latentlab sample merge` joins the .npz files of a sharded run into the file one process writes.
 #include <iostream>
 
 #include <fmt/format.h>
@@ -32,9 +33,43 @@ void parse_interval(const std::string& text, diffusion::Guidance& guidance) {
   }
 }
 
+int merge_main(int argc, const char* const* argv) {
+  std::vector<std::string> shards;
+  std::string out;
+  RuntimeOptions runtime;
+  OptionGroup options("Options"), runtime_group("Runtime");
+  options.add("out", &out, "The merged .npz to write (with its results JSON next to it)");
+  runtime.register_options(runtime_group);
+  CommandParser parser({"sample merge",
+                        "Joins the .npz files of `latentlab sample --shard i/n` (each with its results JSON) into "
+                        "the .npz one process would have written, byte for byte, streaming the rows.",
+                        "latentlab sample merge SHARD.npz [SHARD.npz ...] --out ALL.npz",
+                        "latentlab sample merge samples-0.npz samples-1.npz --out samples.npz",
+                        "latentlab sample, latentlab metrics"});
+  parser.add(options);
+  parser.add(runtime_group);
+  parser.positional_list("SHARDS", &shards, "The shards' .npz files, in any order", 1);
+  if (!parser.parse(argc, argv)) return 0;
+  if (out.empty()) fail_usage("--out", "is required");
+  const Runtime rt = apply_runtime(runtime);
+  const auto report = diffusion::merge_sample_shards(shards, out);
+  std::vector<io::InputRecord> inputs;
+  for (const auto& shard : shards) inputs.push_back(io::describe_input("shard", shard));
+  io::write_results(out + ".json",
+                    io::make_results({"sample merge", rt.device, rt.threads, parser.resolved()}, report.protocol,
+                                     inputs, {{"samples", report.samples}, {"shards", report.shards}}));
+  std::cout << fmt::format("{}: {} samples from {} shards\n", out, report.samples, report.shards);
+  return 0;
+}
+
 }  // namespace
 
 int sample_main(int argc, const char* const* argv) {
+  if (argc > 1 && std::string(argv[1]) == "merge") {  // a verb beside the plain command
+    std::vector<const char*> args{"sample merge"};
+    args.insert(args.end(), argv + 2, argv + argc);
+    return merge_main(static_cast<int>(args.size()), args.data());
+  }
   std::string sit_path, vae_path, vae_preset, shard, interval = "0,0.75";
   bool ignore_vae_identity = false;
   diffusion::SampleRunOptions run;
@@ -73,7 +108,7 @@ int sample_main(int argc, const char* const* argv) {
                         "latentlab sample --sit sit-xl.safetensors --vae vae.safetensors --num 50000 --batch 125 "
                         "--sampler sde --steps 250 --cfg-scale 2.5 --cfg-interval 0,0.75 --seed 0 --shard 0/8 "
                         "--out samples-0.npz",
-                        "latentlab metrics, latentlab vae info"});
+                        "latentlab sample merge, latentlab metrics, latentlab vae info"});
   parser.add(options);
   parser.add(sampler_group);
   parser.add(runtime_group);

@@ -9,25 +9,30 @@
 #include "core/options.h"
 #include "core/runtime.h"
 #include "datasets/pipeline.h"
+#include "distributed/launch_env.h"
+#include "distributed/shard.h"
 #include "metrics/evaluate/image_batches.h"
 
 namespace latentlab::tools {
 namespace {
 
 int make_main(int argc, const char* const* argv) {
-  std::string spec, out, shard = "0/1";
+  std::string spec, out, shard;
   metrics::FeatureExtractorOptions extractor_options;
   metrics::ImageInputOptions image_options;
   RuntimeOptions runtime;
   OptionGroup options("Options"), extractor_group("Feature extractor"), runtime_group("Runtime");
   options.add("out", &out, "The statistics file to write (.npz; pytorch-fid and ADM's evaluator read it too)");
-  options.add("shard", &shard, "Only shard i of n (i/n); add the shards with `latentlab stats merge`");
+  options.add("shard", &shard,
+              "Only shard i of n (i/n: positions i, i + n, ...); add the shards with `latentlab stats merge` "
+              "(default: RANK/WORLD_SIZE when a launcher sets them, else 0/1)");
   metrics::register_image_input_options(options, image_options);
   extractor_options.register_options(extractor_group);
   runtime.register_options(runtime_group);
   CommandParser parser({"stats make",
                         "Streams a dataset through the FID Inception once and writes the float64 moments of its "
-                        "pool3 (FID) and spatial (sFID) features with the full protocol. Shards merge exactly.",
+                        "pool3 (FID) and spatial (sFID) features with the full protocol (--features dinov2: the "
+                        "CLS features of FD-DINOv2; teacher:<spec>: fd-teacher's). Shards merge exactly.",
                         "latentlab stats make SPEC --out stats.npz [--shard i/n] --extractor-weights FILE",
                         "latentlab stats make images:/data/imagenet/val --preprocess adm-center-crop --res 256 "
                         "--extractor-weights pt_inception-2015-12-05-6726825d.pth --out val256.npz",
@@ -38,21 +43,18 @@ int make_main(int argc, const char* const* argv) {
   parser.positional("SPEC", &spec, std::string("Dataset: ") + datasets::dataset_spec_forms());
   if (!parser.parse(argc, argv)) return 0;
   if (out.empty()) fail_usage("--out", "is required");
-  std::tie(image_options.shard_index, image_options.shard_count) = datasets::parse_shard(shard, "--shard");
+  const distributed::Shard resolved = distributed::resolve_shard(shard, distributed::read_launch_env());
+  image_options.shard_index = resolved.index, image_options.shard_count = resolved.count;
+  shard = resolved.str();
   const metrics::MetricInput input = metrics::parse_metric_input(spec, "SPEC");
   if (input.kind == metrics::MetricInput::Kind::Stats)
     fail_usage("SPEC", "{} is already a statistics file; stats make needs images", input.to_string());
   const Runtime rt = apply_runtime(runtime);
   extractor_options.device = rt.device;
   image_options.threads = rt.threads;
-  auto extractor = metrics::make_inception(extractor_options);
-  const auto set = metrics::extract_images(
-      input.spec, *extractor, metrics::kNeedPool3Stats | metrics::kNeedSpatialStats, image_options, "stats");
+  const auto set = metrics::make_feature_statistics(input.spec, extractor_options, image_options);
   metrics::write_feature_stats(out, set.stats);
-  std::cout << fmt::format(
-      "{}: {} images of {} (shard {}), pool3 {} + spatial {} moments{}\n", out, set.count(), input.spec, shard,
-      set.stats.pool3->mu.size(0), set.stats.spatial->mu.size(0),
-      set.stats.protocol["extractor"].value("weights_official", false) ? "" : " (unofficial Inception weights)");
+  std::cout << metrics::describe_feature_statistics(out, set, shard);
   return 0;
 }
 

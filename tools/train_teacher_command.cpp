@@ -1,8 +1,9 @@
 // latentlab train-teacher: trains the procedural teacher (models/teacher_procedural.h) on the procedural
-// dataset's coarse factors only (default shape and hue), then measures what it gives away: a linear probe of
+// dataset's coarse factors only (default shape and hue) with train/teacher_trainer.h (checkpoints, resume,
+// data parallelism when launched with WORLD_SIZE > 1), then measures what it gives away: a linear probe of
 // each fine factor on its tokens against the same probe on pixels (docs/teachers.md). Writes
-// OUT/teacher.safetensors (weights + config; `teacher = procedural:OUT/teacher.safetensors`) and
-// OUT/train-teacher.json.
+// OUT/teacher.safetensors (weights + config; `teacher = procedural:OUT/teacher.safetensors`),
+// OUT/train-teacher.json, OUT/log.jsonl and OUT/checkpoints/; rank 0 alone evaluates and writes.
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -20,10 +21,12 @@
 #include "core/progress.h"
 #include "core/runtime.h"
 #include "datasets/dataset_spec.h"
+#include "distributed/communicator.h"
 #include "io/results_json.h"
 #include "metrics/probes/linear_probe.h"
 #include "models/teacher_procedural.h"
 #include "models/teacher_procedural_train.h"
+#include "train/teacher_trainer.h"
 
 namespace latentlab::tools {
 namespace {
@@ -37,10 +40,13 @@ struct TrainTeacherOptions {
   int64_t probe_grid = 4;
   double probe_c = 1.0;
   models::ProceduralTeacherConfig model;
-  models::ProceduralTeacherTrainOptions train;
+  std::string dtype = "float32";
+  train::TeacherTrainOptions train;
+  distributed::DistributedOptions dist;
 
   void register_options(OptionGroup& data, OptionGroup& net, OptionGroup& fit, OptionGroup& probe) {
-    data.add("out", &out, "Output directory: teacher.safetensors and train-teacher.json (created if missing)");
+    data.add("out", &out,
+             "Output directory: teacher.safetensors, train-teacher.json, log.jsonl, checkpoints/ (created if missing)");
     data.add("dataset", &dataset, "Training images: a dataset spec with factors (shapes[:seed=S,n=N,res=R])");
     data.add("eval-dataset", &eval_dataset, "Held-out images for the accuracies and the probes (same factors)");
     data.add("factors", &factors, "The factors taught, comma-separated (coarse ones only: shape, hue, background)");
@@ -49,11 +55,10 @@ struct TrainTeacherOptions {
     net.add("blocks", &model.blocks, "Stride-1 convolutions after the last level (more context per token)");
     net.add("width", &model.width, "Token width D");
     net.add("groups", &model.groups, "GroupNorm groups");
-    fit.add("steps", &train.steps, "Training steps");
-    fit.add("batch-size", &train.batch_size, "Images per step");
-    fit.add("lr", &train.lr, "AdamW learning rate");
-    fit.add("weight-decay", &train.weight_decay, "AdamW weight decay");
-    fit.add("warmup", &train.warmup, "Steps of linear learning-rate warmup");
+    net.add_choice("dtype", &dtype, {"float32", "float64"},
+                   "Training precision (float64 for exactness checks; the weights are saved as float32)");
+    train.register_options(fit);
+    dist.register_options(fit);
     probe.add("probe-factors", &probe_factors,
               "Fine factors to probe on tokens and on pixels, comma-separated (empty: none)");
     probe.add("probe-grid", &probe_grid, "Token grid side the probes see (tokens pooled to it, flattened)");
@@ -148,11 +153,7 @@ int train_teacher_main(int argc, const char* const* argv) {
   for (OptionGroup* g : {&data_group, &net_group, &fit_group, &probe_group, &runtime_group}) parser.add(*g);
   if (!parser.parse(argc, argv)) return 0;
   if (o.out.empty()) fail_usage("--out", "give the output directory");
-  if (o.train.steps < 1) fail_usage("--steps", "must be >= 1, got {}", o.train.steps);
-  if (o.train.batch_size < 1) fail_usage("--batch-size", "must be >= 1, got {}", o.train.batch_size);
-  if (!(o.train.lr > 0)) fail_usage("--lr", "must be positive, got {}", o.train.lr);
-  if (o.train.weight_decay < 0) fail_usage("--weight-decay", "must be >= 0, got {}", o.train.weight_decay);
-  if (o.train.warmup < 0) fail_usage("--warmup", "must be >= 0, got {}", o.train.warmup);
+  o.train.validate();
   if (o.probe_grid < 1) fail_usage("--probe-grid", "must be >= 1, got {}", o.probe_grid);
   if (!(o.probe_c > 0)) fail_usage("--probe-c", "must be positive, got {}", o.probe_c);
   const auto taught = split_commas(o.factors);
@@ -163,8 +164,9 @@ int train_teacher_main(int argc, const char* const* argv) {
       if (name == t) fail_usage("--probe-factors", "'{}' is taught (--factors); probe fine factors only", name);
 
   const Runtime runtime = apply_runtime(runtime_options);  // seeds the initialisation
+  const auto communicator = distributed::Communicator::from_environment(o.dist);
   const auto read_start = std::chrono::steady_clock::now();
-  const at::Device device(runtime.device);
+  const at::Device device(communicator->distributed() ? communicator->device() : runtime.device);
   const LoadedData train_data = load_dataset(o.dataset, "--dataset");
   const LoadedData eval_data = load_dataset(o.eval_dataset, "--eval-dataset");
   if (eval_data.images.size(2) != train_data.images.size(2))
@@ -184,16 +186,21 @@ int train_teacher_main(int argc, const char* const* argv) {
   }
   o.model.validate("--config");
   o.train.seed = static_cast<uint64_t>(runtime.seed);
+  o.train.out = o.out;
 
   models::ProceduralTeacherNet net(o.model);
-  const auto start = std::chrono::steady_clock::now();
-  const double read_seconds = std::chrono::duration<double>(start - read_start).count();
-  std::vector<double> losses;
+  if (o.dtype == "float64") net->to(at::kDouble);
+  const double read_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count();
+  train::TeacherTrainer trainer(net, train_set, o.train, device, *communicator);
+  const int64_t resumed = trainer.resume();
+  train::TeacherTrainSummary summary;
   {
-    ProgressBar bar("train-teacher", o.train.steps, "step");
-    losses = models::train_procedural_teacher(net, train_set, o.train, device, [&](int64_t, double) { bar.advance(); });
+    ProgressBar bar("train-teacher", o.train.steps - resumed, "step");
+    summary = trainer.run(0, [&](int64_t, double) { bar.advance(); });
   }
-  const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!communicator->is_main()) return 0;  // rank 0 evaluates and writes the results
+  const std::vector<double>& losses = summary.losses;
+  const double train_seconds = summary.seconds;
   const auto train_accuracy = models::head_accuracies(net, train_set, 256, device);
   const auto eval_accuracy = models::head_accuracies(net, eval_set, 256, device);
 
@@ -231,7 +238,13 @@ int train_teacher_main(int argc, const char* const* argv) {
         {"batch_size", o.train.batch_size},
         {"lr", o.train.lr},
         {"weight_decay", o.train.weight_decay},
-        {"warmup", o.train.warmup},
+        {"warmup", o.train.schedule.warmup_steps},
+        {"lr_schedule", o.train.schedule.kind},
+        {"min_lr_ratio", o.train.schedule.min_ratio},
+        {"grad_clip", o.train.grad_clip},
+        {"world_size", communicator->world_size()},
+        {"dtype", o.dtype},
+        {"batch_order", "distributed::BatchPlan (seeded epoch permutations, drop last)"},
         {"optimizer", "adamw"},
         {"loss", "sum of cross-entropies"},
         {"seed", runtime.seed}}},
@@ -252,7 +265,8 @@ int train_teacher_main(int argc, const char* const* argv) {
                                   {"train_seconds", train_seconds},
                                   {"read_seconds", read_seconds},
                                   {"probe_seconds", probe_seconds},
-                                  {"steps_per_second", o.train.steps / train_seconds},
+                                  {"resumed_from_step", summary.start_step},
+                                  {"steps_per_second", (summary.end_step - summary.start_step) / train_seconds},
                                   {"weights", weights},
                                   {"teacher_spec", "procedural:" + weights}};
   const std::string results_path = o.out + "/train-teacher.json";
@@ -260,8 +274,8 @@ int train_teacher_main(int argc, const char* const* argv) {
                     io::make_results({"train-teacher", runtime.device, runtime.threads, parser.resolved()}, protocol,
                                      {io::describe_input("weights", weights)}, results));
   std::cout << fmt::format(
-      "train-teacher: {} steps in {:.1f} s (data {:.1f} s, probes {:.1f} s), loss {:.3f} -> {:.3f}\n", o.train.steps,
-      train_seconds, read_seconds, probe_seconds, first, last);
+      "train-teacher: {} steps in {:.1f} s (data {:.1f} s, probes {:.1f} s), loss {:.3f} -> {:.3f}\n",
+      summary.end_step - summary.start_step, train_seconds, read_seconds, probe_seconds, first, last);
   for (size_t h = 0; h < taught.size(); ++h)
     std::cout << fmt::format("  taught {:<10} eval accuracy {:.3f} (chance {:.3f})\n", taught[h], eval_accuracy[h],
                              1.0 / static_cast<double>(o.model.classes[h]));

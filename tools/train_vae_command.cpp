@@ -1,6 +1,7 @@
 // latentlab train-vae: trains an AutoencoderKL (plain, VA-VAE or Send-VAE) from a config file; resumable.
 // The trainer is lib/train/vae_trainer.h; this file parses options, opens the data and the teacher, and
-// writes OUT/train-vae.json.
+// writes OUT/train-vae.json. Launched as several ranks (torchrun's variables, docs/distributed.md) it trains
+// data parallel; rank 0 writes the outputs and prints the summary.
 #include <iostream>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "core/options.h"
 #include "core/runtime.h"
 #include "datasets/dataset_spec.h"
+#include "distributed/communicator.h"
 #include "io/results_json.h"
 #include "models/teacher.h"
 #include "train/vae_trainer.h"
@@ -19,9 +21,11 @@ namespace latentlab::tools {
 int train_vae_main(int argc, const char* const* argv) {
   train::VaeTrainOptions options;
   RuntimeOptions runtime;
+  distributed::DistributedOptions distributed_options;
   int64_t stop_at = 0;
-  OptionGroup group("Training"), runtime_group("Runtime");
+  OptionGroup group("Training"), distributed_group("Distributed"), runtime_group("Runtime");
   options.register_options(group);
+  distributed_options.register_options(distributed_group);
   group.add("stop-at", &stop_at, "Stop (with a checkpoint) at this step, to continue later with --resume (0 = no)");
   runtime.register_options(runtime_group);
   CommandParser parser({"train-vae",
@@ -31,6 +35,7 @@ int train_vae_main(int argc, const char* const* argv) {
                         "latentlab train-vae --config configs/demo/vae-plain.ini --out runs/vae-plain",
                         "latentlab vae info, latentlab recon, latentlab cache"});
   parser.add(group);
+  parser.add(distributed_group);
   parser.add(runtime_group);
   if (!parser.parse(argc, argv)) return 0;
   options.validate();
@@ -38,24 +43,22 @@ int train_vae_main(int argc, const char* const* argv) {
   const Runtime rt = apply_runtime(runtime);
   options.seed = rt.seed;
   options.device = rt.device;
+  std::shared_ptr<distributed::Communicator> communicator =
+      distributed::Communicator::from_environment(distributed_options);
+  if (communicator->backend() == "nccl") options.device = communicator->device();  // cuda:LOCAL_RANK
 
   const auto source = datasets::open_dataset(options.dataset);
   std::shared_ptr<models::Teacher> teacher;
   if (options.uses_teacher()) teacher = models::make_teacher(options.teacher);
-  train::VaeTrainer trainer(options, *source, teacher);
+  train::VaeTrainer trainer(options, *source, teacher, communicator);
   trainer.resume();
   const auto summary = trainer.run(stop_at);
+  if (!communicator->is_main()) return 0;
 
-  nlohmann::json terms = nlohmann::json::object();
-  for (const auto& [name, value] : summary.last_terms) terms[name] = value;
-  const bool complete = summary.end_step >= options.steps;
-  nlohmann::json results = {{"start_step", summary.start_step},
-                            {"end_step", summary.end_step},
-                            {"complete", complete},
-                            {"seconds", summary.seconds},
-                            {"steps_per_second", summary.steps_per_second},
-                            {"last_terms", terms},
-                            {"last_checkpoint", summary.last_checkpoint}};
+  const nlohmann::json terms = train::terms_json(summary.last_terms);
+  const bool complete = summary.complete(options.steps);
+  nlohmann::json results = train::summary_results(summary, options.steps);
+  results["world_size"] = communicator->world_size();
   nlohmann::json protocol = {{"task", "train-vae"},
                              {"mode", options.mode},
                              {"dataset", source->info().spec},

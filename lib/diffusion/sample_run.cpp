@@ -1,5 +1,6 @@
 #include "diffusion/sample_run.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <ATen/ATen.h>
@@ -17,12 +18,14 @@
 #include "io/atomic_file.h"
 #include "io/mapped_file.h"
 #include "io/npy.h"
-#include "io/tensor_convert.h"
-#include "models/autoencoder_kl.h"
-#include "models/sit.h"
+#include "io/npz_stream_writer.h"
+#include "io/results_json.h"
 #if LATENTLAB_WITH_ZIP
 #include "io/npz.h"
 #endif
+#include "io/tensor_convert.h"
+#include "models/autoencoder_kl.h"
+#include "models/sit.h"
 
 namespace latentlab::diffusion {
 namespace fs = std::filesystem;
@@ -43,9 +46,6 @@ void check_options(const models::SiT& sit, const LatentNorm& norm, const SampleR
     fail("latent normalisation", "has {} channels, the SiT reads {}", norm.channels(), sit.config().in_channels);
 #ifndef LATENTLAB_WITH_OPENCV
   if (!ends_with(o.out, ".npz")) fail_usage("--out", "PNG folders need OpenCV, which this build lacks; write an .npz");
-#endif
-#if !LATENTLAB_WITH_ZIP
-  if (ends_with(o.out, ".npz")) fail_usage("--out", ".npz output needs libzip, which this build lacks; write PNGs");
 #endif
   if (fs::exists(o.out)) fail_usage("--out", "'{}' exists; remove it or choose another path", o.out);
 }
@@ -136,26 +136,55 @@ void write_png(const std::string& path, const at::Tensor& hwc) {
 #endif
 }
 
-void write_outputs(const std::string& out, const std::string& partial, const at::Tensor& images,
-                   const at::Tensor& labels, int64_t first) {
-  if (ends_with(out, ".npz")) {
-#if LATENTLAB_WITH_ZIP
-    io::write_npz(out, {{"arr_0", io::to_array(images, "arr_0")}, {"arr_1", io::to_array(labels, "arr_1")}}, false);
-#endif
-    return;
+// The output, batch by batch in index order, so that memory holds one batch: an .npz streamed member by
+// member (arr_0 rows appended as they come, arr_1 labels at the end) into <partial>/output.npz, or PNGs
+// written into <partial>/images; either is renamed to `out` when complete. Inside the partial folder, the
+// temporary file of a killed run is removed with the folder when a rerun completes.
+class OutputWriter {
+ public:
+  OutputWriter(const std::string& out, const std::string& partial, int64_t count)
+      : out_(out), folder_(partial + "/images"), npz_path_(partial + "/output.npz"), count_(count) {
+    if (ends_with(out, ".npz")) {
+      npz_ = std::make_unique<io::NpzStreamWriter>(npz_path_);
+    } else {
+      fs::remove_all(folder_);
+      fs::create_directories(folder_);
+    }
   }
-  const std::string folder = partial + "/images";
-  fs::remove_all(folder);
-  fs::create_directories(folder);
-  std::string csv = "file,label\n";
-  for (int64_t i = 0; i < images.size(0); ++i) {
-    const std::string name = fmt::format("{:06d}.png", first + i);
-    write_png(folder + "/" + name, images[i]);
-    csv += fmt::format("{},{}\n", name, labels[i].item<int64_t>());
+
+  // uint8 N×H×W×3 images and int64 labels of global indices first, first + 1, ...
+  void add(const at::Tensor& images, const at::Tensor& labels, int64_t first) {
+    if (npz_) {
+      if (labels_.empty())
+        npz_->begin("arr_0", io::DType::U8, {count_, images.size(1), images.size(2), images.size(3)});
+      npz_->append(io::to_array(images.contiguous(), "arr_0"));
+    } else {
+      for (int64_t i = 0; i < images.size(0); ++i) {
+        const std::string name = fmt::format("{:06d}.png", first + i);
+        write_png(folder_ + "/" + name, images[i]);
+        csv_ += fmt::format("{},{}\n", name, labels[i].item<int64_t>());
+      }
+    }
+    labels_.push_back(labels);
   }
-  io::write_file_atomic(folder + "/labels.csv", csv);
-  fs::rename(folder, out);
-}
+
+  void finish() {
+    if (npz_) {
+      npz_->add("arr_1", io::to_array(at::cat(labels_).contiguous(), "arr_1"));
+      npz_->commit();
+      fs::rename(npz_path_, out_);
+      return;
+    }
+    io::write_file_atomic(folder_ + "/labels.csv", "file,label\n" + csv_);
+    fs::rename(folder_, out_);
+  }
+
+ private:
+  std::string out_, folder_, npz_path_, csv_;
+  int64_t count_;
+  std::unique_ptr<io::NpzStreamWriter> npz_;
+  std::vector<at::Tensor> labels_;
+};
 
 }  // namespace
 
@@ -178,34 +207,117 @@ SampleRunReport run_sampling(const models::SiT& sit, const models::AutoencoderKL
   const std::string partial = o.out + ".partial";
   prepare_partial(partial, report.protocol);
 
-  std::vector<at::Tensor> images, labels;
+  OutputWriter writer(o.out, partial, range.size());
   ProgressBar bar("sample", range.size(), "img");
   for (int64_t first = range.begin; first < range.end; first += o.batch) {
     const int64_t count = std::min(o.batch, range.end - first);
     const BatchFiles files = batch_files(partial, first);
+    at::Tensor images, labels;
     if (fs::exists(files.images)) {
-      images.push_back(io::to_tensor(io::read_npy(files.images)).clone());
-      labels.push_back(io::to_tensor(io::read_npy(files.labels)).clone());
-      if (images.back().size(0) != count || labels.back().size(0) != count)
-        fail(files.images, "holds {} samples, expected {}; remove {} to start over", images.back().size(0), count,
-             partial);
+      images = io::to_tensor(io::read_npy(files.images)).clone();
+      labels = io::to_tensor(io::read_npy(files.labels)).clone();
+      if (images.size(0) != count || labels.size(0) != count)
+        fail(files.images, "holds {} samples, expected {}; remove {} to start over", images.size(0), count, partial);
       ++report.batches_resumed;
     } else {
-      auto [batch_images, batch_labels] = sample_batch(sit, vae, norm, o, first, count);
-      io::write_npy(files.labels, io::to_array(batch_labels, "labels"));
-      io::write_npy(files.images, io::to_array(batch_images, "images"));
-      images.push_back(batch_images);
-      labels.push_back(batch_labels);
+      std::tie(images, labels) = sample_batch(sit, vae, norm, o, first, count);
+      io::write_npy(files.labels, io::to_array(labels, "labels"));
+      io::write_npy(files.images, io::to_array(images, "images"));
       ++report.batches_sampled;
     }
+    writer.add(images, labels, first);
+    report.samples += count;
     bar.advance(count);
   }
   bar.finish();
-  const at::Tensor all_images = at::cat(images), all_labels = at::cat(labels);
-  write_outputs(o.out, partial, all_images, all_labels, range.begin);
+  writer.finish();
   fs::remove_all(partial);
-  report.samples = all_images.size(0);
   return report;
+}
+
+namespace {
+
+// The keys of a shard's protocol that differ between the shards of one run (and the build's identity).
+bool shard_specific(const std::string& key) {
+  return key == "shard" || key == "first_index" || key == "count" || key == "tool_version" || key == "git_commit";
+}
+
+struct ShardFile {
+  std::string path;
+  nlohmann::json protocol;
+  int64_t first = 0, count = 0;
+};
+
+ShardFile read_shard(const std::string& path) {
+  if (!ends_with(path, ".npz")) fail(path, "sample merge joins .npz shards (PNG shards are already numbered by index)");
+  ShardFile shard{path, io::read_results(path + ".json").at("protocol")};
+  const auto& p = shard.protocol;
+  if (!p.contains("first_index") || !p.contains("count") || !p.contains("num"))
+    fail(path + ".json", "is not the results file of a `latentlab sample` run (no first_index/count/num)");
+  shard.first = p["first_index"].get<int64_t>();
+  shard.count = p["count"].get<int64_t>();
+  return shard;
+}
+
+}  // namespace
+
+SampleMergeReport merge_sample_shards(const std::vector<std::string>& paths, const std::string& out) {
+#if LATENTLAB_WITH_ZIP
+  if (paths.empty()) fail_usage("SHARDS", "needs at least one shard");
+  if (!ends_with(out, ".npz")) fail_usage("--out", "must be an .npz file, got '{}'", out);
+  if (fs::exists(out)) fail_usage("--out", "'{}' exists; remove it or choose another path", out);
+  std::vector<ShardFile> shards;
+  for (const auto& path : paths) shards.push_back(read_shard(path));
+  std::sort(shards.begin(), shards.end(), [](const ShardFile& a, const ShardFile& b) { return a.first < b.first; });
+  const auto common = [](nlohmann::json p) {
+    for (auto it = p.begin(); it != p.end();) it = shard_specific(it.key()) ? p.erase(it) : std::next(it);
+    return p;
+  };
+  const nlohmann::json run = common(shards[0].protocol);
+  const int64_t num = run.at("num").get<int64_t>();
+  int64_t next = 0;
+  for (const ShardFile& shard : shards) {
+    if (common(shard.protocol) != run)
+      fail(shard.path, "comes from another sampling run than {} (its protocol differs beyond the shard)",
+           shards[0].path);
+    if (shard.first != next)
+      fail(shard.path, "starts at sample {} but {}", shard.first,
+           next == 0 ? "the run starts at 0" : fmt::format("the shards before it end at {}", next));
+    next += shard.count;
+  }
+  if (next != num) fail(shards.back().path, "ends at sample {}; the run has {} (a shard is missing)", next, num);
+
+  // Rows are copied in chunks of about 64 MiB; labels are small and copied whole.
+  io::NpzStreamWriter writer(out);
+  std::vector<at::Tensor> labels;
+  for (size_t i = 0; i < shards.size(); ++i) {
+    const io::NpzReader npz(shards[i].path);
+    const io::NpyHeader& h = npz.info("arr_0");
+    if (h.dtype != io::DType::U8 || h.shape.size() != 4 || h.shape[0] != shards[i].count)
+      fail(shards[i].path, "arr_0 must be uint8 {}×H×W×3 (its results JSON says {} samples), got {}", shards[i].count,
+           shards[i].count, io::shape_string(h.shape));
+    if (i == 0) writer.begin("arr_0", io::DType::U8, {num, h.shape[1], h.shape[2], h.shape[3]});
+    const int64_t row_bytes = h.shape[1] * h.shape[2] * h.shape[3];
+    const int64_t chunk = std::max<int64_t>(1, (64 << 20) / std::max<int64_t>(row_bytes, 1));
+    for (int64_t row = 0; row < shards[i].count; row += chunk)
+      writer.append(npz.read_rows("arr_0", row, std::min(chunk, shards[i].count - row)));
+    labels.push_back(io::to_tensor(npz.read("arr_1")).clone());
+  }
+  writer.add("arr_1", io::to_array(at::cat(labels).contiguous(), "arr_1"));
+  writer.commit();
+
+  SampleMergeReport report;
+  report.samples = num;
+  report.shards = static_cast<int64_t>(shards.size());
+  report.protocol = shards[0].protocol;
+  report.protocol["shard"] = distributed::Shard{}.str();
+  report.protocol["first_index"] = 0;
+  report.protocol["count"] = num;
+  return report;
+#else
+  (void)paths;
+  fail_usage("--out", "sample merge reads .npz files, which needs libzip; this build lacks it ({})", out);
+#endif
 }
 
 }  // namespace latentlab::diffusion

@@ -12,11 +12,17 @@
 // finished batches; one with another identity is refused. The partial folder is removed once `out` is in
 // place; `out` never exists half-written. An existing `out` is refused.
 //
+// Memory: batches are written as they finish (the .npz streamed through io::NpzStreamWriter, PNGs one by
+// one), so a 50k-sample run holds one batch, not the whole output.
+// Shards (`--shard i/n`, contiguous index ranges) are joined by merge_sample_shards (`latentlab sample
+// merge`) into the file one process would have written, byte for byte.
+//
 // Quantisation follows REPA/REPA-E's sampler: uint8(clamp(127.5·x + 128, 0, 255)) with truncation.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -54,6 +60,16 @@ struct SampleRunReport {
 // run, or PNG/npz output in a build without OpenCV/libzip.
 SampleRunReport run_sampling(const models::SiT& sit, const models::AutoencoderKL& vae, const LatentNorm& norm,
                              const SampleRunOptions& options);
+
+struct SampleMergeReport {
+  int64_t samples = 0, shards = 0;
+  nlohmann::json protocol;  // the whole run's: shard "0/1", first_index 0, count = num
+};
+
+// Joins the .npz outputs of one sampling run's shards (any order; each with its results JSON <file>.json,
+// which `sample` writes) into `out`, streaming rows. The shards must share everything but the shard and
+// cover the indices 0..num-1 exactly once; errors name the offending file. Needs libzip (reading .npz).
+SampleMergeReport merge_sample_shards(const std::vector<std::string>& shards, const std::string& out);
 
 // Float images in [-1, 1] (N×3×H×W) → uint8 N×H×W×3 as above.
 at::Tensor quantize_images(const at::Tensor& images);

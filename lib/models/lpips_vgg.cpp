@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include "core/error.h"
 #include "models/lpips_vgg_layout.h"
@@ -44,13 +45,26 @@ LpipsOutput LpipsVGG::forward(const at::Tensor& x0, const at::Tensor& x1, bool m
   if (x0.size(2) < 16 || x0.size(3) < 16)
     fail("lpips", "images of {}x{} are too small: VGG16's fifth block needs at least 16x16", x0.size(2), x0.size(3));
   const int64_t n = x0.size(0);
-  // One pass over both batches: convolutions treat samples independently.
-  const auto f = features(at::cat({x0, x1}));
+  std::vector<at::Tensor> f0, f1;
+  if (at::GradMode::is_enabled() && x0.requires_grad() != x1.requires_grad()) {
+    // A training loss: only one side (the reconstruction) needs gradients. The other (the target) runs without
+    // a graph, so that backward goes through VGG for half the images, as the lpips package does.
+    const bool grad0 = x0.requires_grad();
+    {
+      at::NoGradGuard no_grad;
+      (grad0 ? f1 : f0) = features(grad0 ? x1 : x0);
+    }
+    (grad0 ? f0 : f1) = features(grad0 ? x0 : x1);
+  } else {
+    // One pass over both batches: convolutions treat samples independently.
+    const auto f = features(at::cat({x0, x1}));
+    for (const auto& layer : f) f0.push_back(layer.narrow(0, 0, n)), f1.push_back(layer.narrow(0, n, n));
+  }
+  const auto unit = [](const at::Tensor& f) { return f / (f.pow(2).sum(1, true).sqrt() + 1e-10); };
   LpipsOutput out;
   std::vector<at::Tensor> layer_values;
   for (int layer = 0; layer < kLpipsLayers; ++layer) {
-    const at::Tensor unit = f[layer] / (f[layer].pow(2).sum(1, true).sqrt() + 1e-10);
-    const at::Tensor diff = (unit.narrow(0, 0, n) - unit.narrow(0, n, n)).pow(2);
+    const at::Tensor diff = (unit(f0[layer]) - unit(f1[layer])).pow(2);
     const at::Tensor map = at::conv2d(diff, lin_[layer]);
     layer_values.push_back(map.mean({2, 3}).view({n}));
     if (maps) out.maps.push_back(map);

@@ -1,11 +1,5 @@
-// Fixed 2-D sin-cos position embedding of MAE/DiT/SiT (facebookresearch/mae util/pos_embed.py
-// `get_2d_sincos_pos_embed`, CC BY-NC 4.0; the formula, not the code). For a grid of rows × cols tokens in
-// row-major order and width D (a multiple of 4), token (i, j) gets
-//
-//   [ sin(j·ω_k), cos(j·ω_k) | sin(i·ω_k), cos(i·ω_k) ],   ω_k = 10000^(−k/(D/4)), k = 0 … D/4 − 1
-//
-// i.e. the first half encodes the column (MAE's meshgrid puts w first) and the second half the row; each half
-// is D/4 sines followed by D/4 cosines. Computed in float64 and cast.
+// The Send-VAE mapper's fixed 2-D sin-cos positions: MAE's `get_2d_sincos_pos_embed` on a rows × cols grid,
+// nn::sincos_2d_positions (nn/sincos_positions.h, shared with SiT; the formula is written there).
 #pragma once
 
 #include <cstdint>

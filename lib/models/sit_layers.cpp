@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 
 #include "core/compat.h"
+#include "nn/sincos_positions.h"
 
 namespace latentlab::models {
 namespace {
@@ -31,21 +32,10 @@ at::Tensor layer_norm(const at::Tensor& x) {
   return at::layer_norm(x, {x.size(-1)}, {}, {}, kLayerNormEps);
 }
 
-// [sin(p·ω), cos(p·ω)] for positions p (M, float64) and ω_k = 10000^(−k/(dim/2)), k < dim/2.
-at::Tensor sincos_1d(int64_t dim, const at::Tensor& positions) {
-  const at::Tensor k = at::arange(dim / 2, positions.options());
-  const at::Tensor omega = 1.0 / at::pow(10000.0, k / (static_cast<double>(dim) / 2.0));
-  const at::Tensor angles = at::outer(positions, omega);
-  return at::cat({at::sin(angles), at::cos(angles)}, 1);
-}
-
 }  // namespace
 
 at::Tensor sincos_position_embedding(int64_t dim, int64_t grid) {
-  const at::Tensor coords = at::arange(grid, at::TensorOptions().dtype(at::kDouble));
-  const at::Tensor column = coords.repeat({grid});        // j for token r·grid + j
-  const at::Tensor row = coords.repeat_interleave(grid);  // r
-  return at::cat({sincos_1d(dim / 2, column), sincos_1d(dim / 2, row)}, 1).to(at::kFloat);
+  return nn::sincos_2d_positions(dim, grid, grid, at::kFloat);
 }
 
 at::Tensor timestep_frequencies(const at::Tensor& t, int64_t dim, double max_period) {

@@ -24,9 +24,8 @@
 
 namespace latentlab::models {
 
-// The fixed 2-D sin-cos position embedding of MAE/DiT (`get_2d_sincos_pos_embed`). Token r·grid + j (row r,
-// column j) gets [sin(j·ω), cos(j·ω), sin(r·ω), cos(r·ω)], each part D/4 wide, ω_k = 10000^(−k/(D/4)): MAE's
-// meshgrid puts the column first. Computed in float64, returned float32 grid²×D.
+// The fixed 2-D sin-cos position embedding of MAE/DiT (`get_2d_sincos_pos_embed`) on a square grid:
+// nn::sincos_2d_positions (nn/sincos_positions.h, shared with the Send-VAE mapper), float32 grid²×D.
 at::Tensor sincos_position_embedding(int64_t dim, int64_t grid);
 
 // GLIDE/DiT timestep features: [cos(t·f_k), sin(t·f_k)] with f_k = exp(−ln(max_period)·k/(dim/2)),

@@ -18,6 +18,12 @@
 #include "core/progress.h"
 #include "datasets/pipeline.h"
 #include "datasets/preprocess.h"
+#include "distributed/batch_split.h"
+#include "distributed/checkpoint_sync.h"
+#include "distributed/communicator.h"
+#include "distributed/gradient_sync.h"
+#include "distributed/module_sync.h"
+#include "distributed/rank_share.h"
 #include "io/weights.h"
 #include "models/gan_losses.h"
 #include "models/lpips_vgg.h"
@@ -104,12 +110,15 @@ struct VaeTrainer::State {
   std::optional<models::LpipsVGG> lpips;
   std::unique_ptr<torch::optim::AdamW> vae_opt, disc_opt;
   std::unique_ptr<Ema> ema;
+  std::shared_ptr<distributed::Communicator> comm;                 // a single-process one without a job
+  std::unique_ptr<distributed::GradientSync> vae_sync, disc_sync;  // only with several ranks
   at::Generator gen;
   int64_t step = 0, epoch = 0, position = 0;  // position: examples of this epoch already consumed
   std::string last_checkpoint;
   LossTerms last_terms;
 
-  State(VaeTrainOptions options, const datasets::ImageSource& src, std::shared_ptr<models::Teacher> t)
+  State(VaeTrainOptions options, const datasets::ImageSource& src, std::shared_ptr<models::Teacher> t,
+        std::shared_ptr<distributed::Communicator> c)
       : o(std::move(options)),
         source(src),
         teacher(std::move(t)),
@@ -118,7 +127,10 @@ struct VaeTrainer::State {
         reduction(o.reduction == "sum" ? Reduction::Sum : Reduction::Mean),
         vae((at::manual_seed(o.seed), make_vae(o))),
         disc(make_disc(o)),
+        comm(c ? std::move(c) : std::make_shared<distributed::Communicator>()),
         gen(at::detail::createCPUGenerator(static_cast<uint64_t>(o.seed))) {}
+
+  bool data_parallel() const { return comm->distributed(); }
 
   std::string checkpoint_dir() const { return o.out + "/checkpoints"; }
   int64_t latent_channels() const { return vae.config().embed_dim; }
@@ -134,11 +146,33 @@ struct VaeTrainer::State {
       for (const auto& p : proj->parameters()) params.push_back(p);
     return params;
   }
+  // Everything the optimisers train (all ranks must hold the same).
+  std::vector<at::Tensor> trained_parameters() const {
+    auto params = vae_parameters();
+    for (const auto& p : disc.module().parameters()) params.push_back(p);
+    return params;
+  }
+  // The posterior sample of this rank's rows with the noise one process draws for the whole global batch
+  // (models::DiagonalGaussian::sample's draw, at the global batch size): s.gen stays equal on all ranks.
+  at::Tensor sample_rank_rows(const models::Posterior& posterior) {
+    std::vector<int64_t> sizes = posterior.mean.sizes().vec();
+    sizes[0] = o.batch_size;
+    const at::Tensor noise =
+        at::randn(sizes, gen, posterior.mean.options().device(gen.device())).to(posterior.mean.device());
+    return posterior.mean + posterior.std * distributed::rank_rows(noise, comm->rank(), comm->world_size());
+  }
+  // BatchNorm running statistics differ per rank (each normalises its own rows): averaged every step.
+  void average_batchnorm_buffers() {
+    if (!data_parallel()) return;
+    distributed::average_buffers(*comm, disc.module());
+    if (mapper) distributed::average_buffers(*comm, *mapper);
+  }
 };
 
 VaeTrainer::VaeTrainer(VaeTrainOptions options, const datasets::ImageSource& source,
-                       std::shared_ptr<models::Teacher> teacher)
-    : s_(std::make_unique<State>(std::move(options), source, std::move(teacher))) {
+                       std::shared_ptr<models::Teacher> teacher,
+                       std::shared_ptr<distributed::Communicator> communicator)
+    : s_(std::make_unique<State>(std::move(options), source, std::move(teacher), std::move(communicator))) {
   State& s = *s_;
   const auto& o = s.o;
   if (o.uses_teacher() && !s.teacher) fail_usage("--teacher", "is required with --mode {}", o.mode);
@@ -179,6 +213,18 @@ VaeTrainer::VaeTrainer(VaeTrainOptions options, const datasets::ImageSource& sou
   s.vae_opt = std::make_unique<torch::optim::AdamW>(s.vae_parameters(), adamw(o.lr));
   s.disc_opt =
       std::make_unique<torch::optim::AdamW>(s.disc.module().parameters(), adamw(o.disc_lr > 0 ? o.disc_lr : o.lr));
+  if (s.data_parallel()) {
+    distributed::validate({s.source.size(), o.batch_size, static_cast<uint64_t>(o.seed)}, s.comm->world_size());
+    distributed::broadcast_state(*s.comm, s.vae.module());  // before the EMA copies the weights
+    distributed::broadcast_state(*s.comm, s.disc.module());
+    if (s.mapper) distributed::broadcast_state(*s.comm, *s.mapper);
+    if (s.proj) distributed::broadcast_state(*s.comm, *s.proj);
+    s.vae_sync = std::make_unique<distributed::GradientSync>(*s.comm, s.vae_parameters());
+    s.disc_sync = std::make_unique<distributed::GradientSync>(*s.comm, s.disc.module().parameters());
+    if (s.comm->is_main())
+      log::info("train-vae: data parallel over {} ranks ({}), {} images per rank and step", s.comm->world_size(),
+                s.comm->backend(), o.batch_size / s.comm->world_size());
+  }
   if (o.ema > 0) s.ema = std::make_unique<Ema>(s.vae.module(), o.ema);
 }
 
@@ -210,7 +256,9 @@ LossTerms VaeTrainer::train_step(const at::Tensor& images_uint8) {
     const auto autocast = autocast_scope(s.precision, s.device.type());
     const auto raw = s.vae.encode(x);
     posterior = {raw.mean.to(at::kFloat), raw.logvar.to(at::kFloat), raw.std.to(at::kFloat)};
-    z = o.sample_posterior ? posterior.sample(s.gen) : posterior.mean;
+    z = !o.sample_posterior ? posterior.mean
+        : s.data_parallel() ? s.sample_rank_rows(posterior)
+                            : posterior.sample(s.gen);
     reconstruction = s.vae.decode(z).to(at::kFloat);
     if (gan_on) logits_fake = s.disc.forward(reconstruction).to(at::kFloat);
   }
@@ -246,7 +294,13 @@ LossTerms VaeTrainer::train_step(const at::Tensor& images_uint8) {
     at::Tensor tokens;
     {
       const auto autocast = autocast_scope(s.precision, s.device.type());
-      tokens = s.mapper->forward(z, s.gen, o.noise_injection).tokens.to(at::kFloat);
+      // With several ranks the noise injection draws from a generator of its own per (step, rank): the
+      // ranks' draws differ (as the rows do) and repeat on a rerun; one process keeps drawing from s.gen.
+      at::Generator noise_gen = s.gen;
+      if (s.data_parallel())
+        noise_gen = at::detail::createCPUGenerator(
+            distributed::rank_step_seed(static_cast<uint64_t>(o.seed), s.step, s.comm->rank()));
+      tokens = s.mapper->forward(z, noise_gen, o.noise_injection).tokens.to(at::kFloat);
     }
     const at::Tensor align = models::sendvae_alignment_loss(tokens, teacher_tokens, rows, cols);
     total = total + o.align_weight * align;
@@ -279,7 +333,9 @@ LossTerms VaeTrainer::train_step(const at::Tensor& images_uint8) {
   check_finite(terms, s.step + 1, s.last_checkpoint);  // 1-based, as in the log
 
   s.vae_opt->zero_grad();
+  if (s.vae_sync) s.vae_sync->prepare();
   total.backward();
+  if (s.vae_sync) s.vae_sync->finish();  // .grad = the mean over ranks = the global batch's gradient
   if (o.grad_clip > 0)
     terms.emplace_back("grad_norm", torch::nn::utils::clip_grad_norm_(s.vae_parameters(), o.grad_clip));
   s.vae_opt->step();
@@ -295,11 +351,20 @@ LossTerms VaeTrainer::train_step(const at::Tensor& images_uint8) {
     terms.emplace_back("disc", d_loss.item<double>());
     check_finite({terms.back()}, s.step + 1, s.last_checkpoint);
     s.disc_opt->zero_grad();
+    if (s.disc_sync) s.disc_sync->prepare();
     d_loss.backward();
+    if (s.disc_sync) s.disc_sync->finish();
     if (o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(s.disc.module().parameters(), o.grad_clip);
     s.disc_opt->step();
   }
+  s.average_batchnorm_buffers();  // before the EMA averages the buffers too
   if (s.ema) s.ema->update(s.vae.module());
+  if (s.data_parallel()) {  // the global batch's terms, for the log
+    std::vector<double> values;
+    for (const auto& term : terms) values.push_back(term.second);
+    distributed::average_values(*s.comm, values);
+    for (size_t i = 0; i < terms.size(); ++i) terms[i].second = values[i];
+  }
   terms.emplace_back("lr", lr);
   ++s.step;
   s.last_terms = terms;
@@ -315,6 +380,7 @@ void VaeTrainer::save_checkpoint() {
              {"mode", s.o.mode},
              {"dataset", s.source.info().spec},
              {"batch_size", s.o.batch_size},
+             {"world_size", s.comm->world_size()},
              {"vae_config", s.vae.config().to_json()},
              {"teacher", s.teacher ? s.teacher->description() : ""}};
   append_prefixed(c.tensors, "vae.", s.vae.state_arrays());
@@ -325,16 +391,26 @@ void VaeTrainer::save_checkpoint() {
   c.tensors.emplace_back("optim.vae", optimizer_state_array(*s.vae_opt));
   c.tensors.emplace_back("optim.disc", optimizer_state_array(*s.disc_opt));
   append_prefixed(c.tensors, "", capture_rng_states({{"train", s.gen}}));
-  s.last_checkpoint = write_checkpoint(s.checkpoint_dir(), c, s.o.keep_checkpoints);
+  const std::string path = checkpoint_path(s.checkpoint_dir(), s.step);
+  distributed::write_on_rank0(*s.comm, path, [&] { write_checkpoint(s.checkpoint_dir(), c, s.o.keep_checkpoints); });
+  s.last_checkpoint = path;
 }
 
 int64_t VaeTrainer::resume() {
   State& s = *s_;
   std::string path;
-  if (s.o.resume == "off") return 0;
+  // Every rank must take part in the identity check, fresh or resumed (a rank that found no checkpoint
+  // where rank 0 found one stops the job instead of training from step 0).
+  const auto checked = [&](int64_t step) {
+    if (s.data_parallel())
+      distributed::require_identical(*s.comm, step, s.trained_parameters(),
+                                     path.empty() ? "the initial weights" : path);
+    return step;
+  };
+  if (s.o.resume == "off") return checked(0);
   if (s.o.resume == "auto") {
     const auto latest = latest_checkpoint(s.checkpoint_dir());
-    if (!latest) return 0;
+    if (!latest) return checked(0);
     path = *latest;
   } else {
     path = s.o.resume;
@@ -363,7 +439,7 @@ int64_t VaeTrainer::resume() {
   s.position = c.state.value("position", int64_t{0});
   s.last_checkpoint = path;
   log::info("train-vae: resumed from {} (step {}, epoch {}, position {})", path, s.step, s.epoch, s.position);
-  return s.step;
+  return checked(s.step);
 }
 
 namespace {
@@ -391,7 +467,15 @@ VaeTrainSummary VaeTrainer::run(int64_t stop_at) {
   fs::create_directories(o.out);
   const int64_t end = stop_at > 0 && stop_at < o.steps ? stop_at : o.steps;
   const auto prep = datasets::make_preprocess(o.preprocess, o.resolution);
-  JsonlLog log(o.out + "/log.jsonl", s.step);
+  const bool main_rank = s.comm->is_main();  // rank 0 logs and writes; every rank trains
+  std::optional<JsonlLog> log;
+  if (main_rank) log.emplace(o.out + "/log.jsonl", s.step);
+  const int world = s.comm->world_size();
+  // Global examples per epoch: whole global batches (the last partial batch is dropped). A rank's shard can
+  // hold one batch more than that; it must stop with the others.
+  const int64_t epoch_examples = s.source.size() / o.batch_size * o.batch_size;
+  if (epoch_examples == 0)
+    fail(s.source.info().spec, "has {} images, fewer than --batch-size {}", s.source.size(), o.batch_size);
   VaeTrainSummary summary;
   summary.start_step = s.step;
   const auto start = std::chrono::steady_clock::now();
@@ -401,34 +485,34 @@ VaeTrainSummary VaeTrainer::run(int64_t stop_at) {
     ProgressBar bar("train-vae", end - s.step, "step");
     while (s.step < end) {
       datasets::PipelineOptions po;
-      po.batch_size = o.batch_size;
+      po.batch_size = o.batch_size / world;  // this rank's rows: positions rank, rank + n, ... of the order
+      po.shard_index = s.comm->rank();
+      po.shard_count = world;
       po.threads = o.data_threads;
       po.prefetch = 2;
       po.shuffle = true;
       po.seed = static_cast<uint64_t>(o.seed + s.epoch);
       po.drop_last = true;
-      po.start = s.position;
+      po.start = s.position / world;
       datasets::Pipeline pipeline(s.source, po, prep.transform);
-      if (s.position == 0 && pipeline.batches() == 0)
-        fail(s.source.info().spec, "has {} images, fewer than --batch-size {}", s.source.size(), o.batch_size);
-      while (s.step < end) {
+      while (s.step < end && s.position < epoch_examples) {
         auto batch = pipeline.next();
         if (!batch) break;
         const LossTerms terms = train_step(batch->images);
-        s.position += batch->images.size(0);
+        s.position += batch->images.size(0) * world;
         ++window_steps;
         bar.advance();
-        if (s.step % o.log_every == 0 || s.step == end) {
+        if (log && (s.step % o.log_every == 0 || s.step == end)) {
           nlohmann::json record = {{"step", s.step}, {"epoch", s.epoch}};
           for (const auto& [name, value] : terms) record[name] = value;
           record["steps_per_s"] = window_steps / std::max(1e-9, seconds_since(window_start));
           record["elapsed_s"] = seconds_since(start);
-          log.write(record);
+          log->write(record);
           window_start = std::chrono::steady_clock::now();
           window_steps = 0;
         }
         if (s.step % o.checkpoint_every == 0 || s.step == end) save_checkpoint();
-        if (o.grid_every > 0 && s.step % o.grid_every == 0) write_grid(s, prep.transform);
+        if (main_rank && o.grid_every > 0 && s.step % o.grid_every == 0) write_grid(s, prep.transform);
       }
       if (s.step < end) ++s.epoch, s.position = 0;  // the epoch ran out
     }
@@ -439,8 +523,10 @@ VaeTrainSummary VaeTrainer::run(int64_t stop_at) {
   summary.last_terms = s.last_terms;
   summary.last_checkpoint = s.last_checkpoint;
   if (s.step >= o.steps) {
-    save_final();
-    write_grid(s, prep.transform);
+    distributed::write_on_rank0(*s.comm, o.out + "/vae.safetensors", [&] {
+      save_final();
+      write_grid(s, prep.transform);
+    });
   }
   return summary;
 }

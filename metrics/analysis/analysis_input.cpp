@@ -114,6 +114,7 @@ AnalysisLatents read_analysis_latents(const std::string& path, bool sample, uint
 at::Tensor read_feature_matrix(const std::string& path) {
   auto [features, kind] = read_features_array(path);
   if (!features.defined()) fail(path, "is a latent store; teacher features come in an .npz or HDF5 `features` array");
+  if (features.dim() == 3) return features;  // patch tokens (N, T, D)
   return features.reshape({features.size(0), -1});
 }
 

@@ -10,6 +10,7 @@
 #include "metrics/analysis/channel_moments.h"
 #include "metrics/analysis/knn_alignment.h"
 #include "metrics/analysis/linear_cka.h"
+#include "metrics/analysis/patch_alignment.h"
 #include "metrics/analysis/radial_spectrum.h"
 #include "metrics/analysis/text_items.h"
 
@@ -43,7 +44,8 @@ nlohmann::json alignment(const at::Tensor& latents, const at::Tensor& teacher, c
 }  // namespace
 
 const std::vector<std::string>& latent_measure_names() {
-  static const std::vector<std::string> names = {"stats", "alignment", "spectrum", "uniformity", "gmm"};
+  static const std::vector<std::string> names = {"stats",    "alignment",  "patch_alignment",
+                                                 "spectrum", "uniformity", "gmm"};
   return names;
 }
 
@@ -94,6 +96,19 @@ LatentAnalysisReport analyze_latents(const at::Tensor& latents, const at::Tensor
                                  {"latent_features", o.pool_latents ? "channel means" : "flattened"},
                                  {"cka_headline", "plain (biased HSIC); cka_debiased uses the unbiased HSIC"},
                                  {"cknna", "platonic-rep cknna(unbiased=True), epsilon 1e-6"}};
+    }
+  }
+  if (wants(o, "patch_alignment")) {
+    if (!teacher.defined() || teacher.dim() != 3) {
+      r.results["skipped"]["patch_alignment"] = "no --teacher patch tokens (an (N, T, D) features array) given";
+    } else if (!spatial) {
+      r.results["skipped"]["patch_alignment"] = "the latents are vectors, not (C, h, w) maps";
+    } else {
+      const auto patches = patch_alignment(latents, teacher.to(latents.device()), o.neighbours, o.normalize_rows);
+      r.results["patch_alignment"] = patches.to_json();
+      r.headline.push_back(fmt::format("patch alignment ({}x{} grid): CKNNA {:.4f}, mutual {}-NN {:.4f}",
+                                       patches.grid_h, patches.grid_w, patches.cknna, o.neighbours,
+                                       patches.mutual_knn));
     }
   }
   if (wants(o, "spectrum")) {

@@ -4,6 +4,8 @@
 //   stats       channel_moments.h (mean, std, skewness, excess kurtosis) and active units (threshold 1e-2)
 //   alignment   linear_cka.h (plain = headline, and debiased), knn_alignment.h (CKNNA, mutual k-NN) vs the
 //               teacher; latents flattened (or pooled per channel), rows L2-normalised first by default
+//   patch_alignment  patch_alignment.h: per image CKNNA / mutual k-NN of the resized latent map vs the
+//               teacher's patch tokens, when the teacher is (N, T, D) tokens
 //   spectrum    radial_spectrum.h of every latent channel (spatial latents only)
 //   uniformity  kde_uniformity.h (KDE Gini, PCA-2D projection)
 //   gmm         diagonal_gmm.h on the same normalised single-pixel vectors
@@ -49,7 +51,8 @@ struct LatentAnalysisReport {
   std::vector<std::string> headline;  // one human line per measure
 };
 
-// `teacher` may be undefined: "alignment" is then skipped (listed under results.skipped). "spectrum" is
+// `teacher` (N, D) features or (N, T, D) patch tokens (flattened for "alignment") may be undefined:
+// "alignment" and "patch_alignment" are then skipped (listed under results.skipped). "spectrum" is
 // skipped for (N, D) latents. UserError when the teacher's rows differ from the latents'.
 LatentAnalysisReport analyze_latents(const at::Tensor& latents, const at::Tensor& teacher,
                                      const LatentAnalysisOptions& options);

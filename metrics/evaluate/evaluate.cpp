@@ -1,9 +1,12 @@
 #include "metrics/evaluate/evaluate.h"
 
+#include <algorithm>
+
 #include <ATen/ATen.h>
 
 #include "core/error.h"
 #include "metrics/features/inception_extractor.h"
+#include "metrics/features/teacher_extractor.h"
 #include "metrics/generative/frechet.h"
 
 namespace latentlab::metrics {
@@ -35,6 +38,16 @@ void check_dinov2_features(const FeatureSet& set) {
   if (p != nullptr ? name.rfind("dinov2-", 0) != 0 : set.stats.pool3->mu.size(0) == 2048)
     fail(set.source, "holds {} features, but fd_dinov2 needs DINOv2 CLS statistics",
          name.empty() ? "Inception pool3 (2048-d)" : name);
+}
+
+// fd-teacher only from teacher features whose protocol says so: statistics without a protocol (pytorch-fid,
+// ADM) cannot tell which network made them.
+void check_teacher_features(const FeatureSet& set) {
+  const nlohmann::json* p = extractor_of(set);
+  const std::string name = p != nullptr ? p->value("extractor", "") : "";
+  if (name.rfind(kTeacherExtractorPrefix, 0) != 0)
+    fail(set.source, "holds {} features, but fd-teacher needs teacher statistics (--features teacher:<spec>)",
+         name.empty() ? "unlabelled (no protocol)" : name);
 }
 
 std::string joined(const std::vector<std::string>& names) {
@@ -123,9 +136,10 @@ std::vector<std::string> parse_metric_names(const std::vector<std::string>& valu
     size_t start = 0;
     while (start <= value.size()) {
       const size_t comma = std::min(value.find(',', start), value.size());
-      const std::string name = value.substr(start, comma - start);
+      std::string name = value.substr(start, comma - start);
       start = comma + 1;
       if (name.empty()) continue;
+      std::replace(name.begin(), name.end(), '-', '_');  // fd-dinov2 (the spelling) = fd_dinov2
       find_generative_metric(name, subject);
       if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
     }
@@ -166,6 +180,10 @@ nlohmann::json compute_generative_metrics(const GenerativeOptions& options, cons
       for (const FeatureSet* set : {real, &fake}) check_dinov2_features(*set);
       out[kKeyFdDinov2] = frechet_distance(real->stats.pool3->mu, real->stats.pool3->sigma, fake.stats.pool3->mu,
                                            fake.stats.pool3->sigma);
+    } else if (name == kKeyFdTeacher) {
+      for (const FeatureSet* set : {real, &fake}) check_teacher_features(*set);
+      out[kKeyFdTeacher] = frechet_distance(real->stats.pool3->mu, real->stats.pool3->sigma, fake.stats.pool3->mu,
+                                            fake.stats.pool3->sigma);
     } else if (name == "sfid") {
       out[kKeySfid] = frechet_distance(real->stats.spatial->mu, real->stats.spatial->sigma, fake.stats.spatial->mu,
                                        fake.stats.spatial->sigma);
@@ -212,6 +230,7 @@ std::string summarize_generative_metrics(const nlohmann::json& results) {
   };
   line("FID", kKeyFid);
   if (results.contains(kKeyFdDinov2)) out += fmt::format("FD-DINOv2: {:.6f}\n", results[kKeyFdDinov2].get<double>());
+  if (results.contains(kKeyFdTeacher)) out += fmt::format("FD-teacher: {:.6f}\n", results[kKeyFdTeacher].get<double>());
   line("sFID", kKeySfid);
   line("IS", kKeyIsMean, kKeyIsStd);
   line("KID", kKeyKidMean, kKeyKidStd);

@@ -78,6 +78,7 @@ nlohmann::json extractor_protocol(const FeatureSet* real, const FeatureSet& fake
 inline constexpr const char* kKeyFid = "fid";
 inline constexpr const char* kKeySfid = "sfid";
 inline constexpr const char* kKeyFdDinov2 = "fd_dinov2";
+inline constexpr const char* kKeyFdTeacher = "fd_teacher";  // also the metric's name (fd-teacher accepted)
 inline constexpr const char* kKeyOfficialWeights = "official_weights";
 
 }  // namespace latentlab::metrics

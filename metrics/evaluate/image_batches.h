@@ -8,6 +8,7 @@
 #include <string>
 
 #include <ATen/core/Tensor.h>
+#include <fmt/ranges.h>
 
 #include "core/error.h"
 #include "core/options.h"
@@ -20,6 +21,7 @@
 #include "metrics/features/dinov2_extractor.h"
 #include "metrics/features/inception_extractor.h"
 #include "metrics/features/registry.h"
+#include "metrics/features/teacher_extractor.h"
 
 namespace latentlab::metrics {
 
@@ -77,20 +79,60 @@ inline std::unique_ptr<FeatureExtractor> make_inception(const FeatureExtractorOp
   return make_feature_extractor(kInceptionExtractorName, options, "--extractor");
 }
 
-// fd_dinov2 streams the images through DINOv2 (the architecture read from --extractor-weights), every other
-// metric through the Inception; one run has one --extractor-weights, so fd_dinov2 runs alone.
+// fd_dinov2 streams the images through DINOv2 (the architecture read from --extractor-weights), fd-teacher
+// through the teacher of --features teacher:<spec>, every other metric through the Inception; one run has one
+// extractor, so fd_dinov2 and fd-teacher run alone, and --features must name the metrics' own extractor.
 inline std::unique_ptr<FeatureExtractor> make_extractor_for(const std::vector<std::string>& metric_names,
                                                             const FeatureExtractorOptions& options) {
-  const bool dinov2 = std::find(metric_names.begin(), metric_names.end(), kKeyFdDinov2) != metric_names.end();
-  if (!dinov2) return make_inception(options);
-  if (metric_names.size() > 1)
+  const auto has = [&](const char* name) {
+    return std::find(metric_names.begin(), metric_names.end(), name) != metric_names.end();
+  };
+  const bool dinov2 = has(kKeyFdDinov2), teacher = has(kKeyFdTeacher);
+  if ((dinov2 || teacher) && metric_names.size() > 1)
     fail_usage("--metrics",
-               "fd_dinov2 uses DINOv2 and the other metrics the Inception; ask for fd_dinov2 in a run of its own");
+               "{} uses its own features and the other metrics the Inception; ask for it in a run of its own",
+               dinov2 ? kKeyFdDinov2 : kKeyFdTeacher);
+  if (teacher != (options.features.rfind(kTeacherFeaturesPrefix, 0) == 0))
+    fail_usage("--features", teacher ? "fd-teacher needs --features teacher:<spec>, e.g. "
+                                       "teacher:procedural:teacher.safetensors"
+                                     : "teacher features serve the metric fd-teacher only (never FID)");
+  if (teacher) return make_features_extractor(options, "");
+  const std::string own = dinov2 ? "dinov2" : kInceptionExtractorName;
+  if (!options.features.empty() && options.features.rfind(own, 0) != 0)
+    fail_usage("--features", "'{}' cannot serve {}, which need{} {} features", options.features,
+               fmt::join(metric_names, ", "), metric_names.size() == 1 ? "s" : "", own);
+  if (!dinov2) return make_inception(options);
   if (options.weights.empty())
     fail_usage("--extractor-weights",
                "is required for fd_dinov2 on image inputs (dinov2_vitl14_pretrain.pth for EDM2's FD-DINOv2, or a "
                "safetensors conversion; never downloaded)");
-  return make_dinov2_extractor(options);
+  return make_features_extractor(options, "dinov2");
+}
+
+// `stats make`: the extractor --features names (default the FID Inception) streams `spec` once; the moments of
+// its global feature (first output) are kept, with the sFID spatial ones when it has that output.
+inline FeatureSet make_feature_statistics(const std::string& spec, const FeatureExtractorOptions& options,
+                                          const ImageInputOptions& images) {
+  const auto extractor = options.features.empty() ? make_inception(options) : make_features_extractor(options, "");
+  unsigned needs = kNeedPool3Stats;
+  for (const auto& output : extractor->outputs())
+    if (output.name == kFeatureSpatial) needs |= kNeedSpatialStats;
+  return extract_images(spec, *extractor, needs, images, "stats");
+}
+
+// One line for `stats make`: "out.npz: 500 images of SPEC (shard 0/1), inception-2015-12-05 features 2048 +
+// spatial 2023 moments", tagged when Inception weights are not the official file.
+inline std::string describe_feature_statistics(const std::string& out, const FeatureSet& set,
+                                               const std::string& shard) {
+  const nlohmann::json& extractor = set.stats.protocol.at("extractor");
+  const std::string name = extractor.value("extractor", "");
+  std::string line = fmt::format("{}: {} images of {} (shard {}), {} features {}", out, set.count(), set.source, shard,
+                                 name, set.stats.pool3->mu.size(0));
+  if (set.stats.spatial) line += fmt::format(" + spatial {}", set.stats.spatial->mu.size(0));
+  line += " moments";
+  if (name == kInceptionExtractorName && !extractor.value("weights_official", false))
+    line += " (unofficial Inception weights)";
+  return line + "\n";
 }
 
 struct EvaluateRequest {
@@ -160,7 +202,8 @@ inline EvaluateReport evaluate_inputs(const EvaluateRequest& request) {
     record.protocol = s.stats.protocol;
     report.inputs.push_back(record);
   }
-  if (extractor) report.inputs.push_back(io::describe_input("extractor_weights", request.extractor.weights));
+  if (extractor && !request.extractor.weights.empty())  // a teacher's weights are in its spec and protocol
+    report.inputs.push_back(io::describe_input("extractor_weights", request.extractor.weights));
   return report;
 }
 

@@ -13,6 +13,8 @@ const std::vector<MetricEntry>& generative_metrics() {
       {"pr", "precision, recall (k=3), density, coverage (k=5) on pool3", kNeedPool3Rows, kNeedPool3Rows},
       {"fd_dinov2", "Frechet distance on DINOv2 CLS features (EDM2; ViT-L/14 weights), in a run of its own",
        kNeedPool3Stats, kNeedPool3Stats},
+      {"fd_teacher", "Frechet distance on mean-pooled teacher patch features (--features teacher:<spec>; not FID)",
+       kNeedPool3Stats, kNeedPool3Stats},
   };
   return list;
 }

@@ -11,7 +11,8 @@ namespace latentlab::metrics {
 enum FeatureNeed : unsigned {
   kNeedNothing = 0,
   kNeedPool3Stats = 1,    // pool3 mean and covariance (a statistics file suffices); with the DINOv2 extractor
-                          // (fd_dinov2) its global feature, the CLS token, takes pool3's place
+                          // (fd_dinov2) its global feature, the CLS token, takes pool3's place; with a
+                          // teacher (fd-teacher) the mean of its patch tokens
   kNeedSpatialStats = 2,  // spatial (sFID) mean and covariance (latentlab or ADM reference statistics suffice)
   kNeedPool3Rows = 4,     // every pool3 feature row (images only)
   kNeedLogits = 8,        // every unbiased 1008-way logit row (images only)

@@ -6,6 +6,7 @@
 
 #include "core/compat.h"
 #include "core/error.h"
+#include "metrics/features/pil_resize.h"
 #include "models/dinov2.h"
 #include "models/inception_fid_input.h"  // resize_bilinear_tf1
 
@@ -16,24 +17,29 @@ constexpr double kMean[3] = {0.485, 0.456, 0.406};  // ImageNet, as EDM2, dgm-ev
 constexpr double kStd[3] = {0.229, 0.224, 0.225};
 
 const char* resize_name(DinoV2Resize mode) {
-  return mode == DinoV2Resize::BicubicAntialias ? "bicubic-antialias" : "tf1-bilinear";
+  switch (mode) {
+    case DinoV2Resize::BicubicAntialias:
+      return "bicubic-antialias";
+    case DinoV2Resize::TF1Bilinear:
+      return "tf1-bilinear";
+    case DinoV2Resize::PilBicubic:
+      return "pil-bicubic";
+  }
+  return "?";
 }
 
 DinoV2Resize parse_resize(const std::string& name) {
   if (name.empty() || name == "bicubic-antialias") return DinoV2Resize::BicubicAntialias;
   if (name == "tf1-bilinear") return DinoV2Resize::TF1Bilinear;
+  if (name == "pil-bicubic") return DinoV2Resize::PilBicubic;
   fail_usage("--extractor-resize",
-             "unknown DINOv2 resize '{}' (known: bicubic-antialias (EDM2 FD-DINOv2), tf1-bilinear "
-             "(torch-fidelity))",
+             "unknown DINOv2 resize '{}' (known: bicubic-antialias (EDM2 FD-DINOv2), pil-bicubic (dgm-eval), "
+             "tf1-bilinear (torch-fidelity))",
              name);
 }
 
 void check_images(const at::Tensor& images) {
-  if (!images.defined() || images.scalar_type() != at::kByte || images.dim() != 4 || images.size(3) != 3 ||
-      images.size(1) < 1 || images.size(2) < 1)
-    fail("images", "the DINOv2 extractor takes uint8 (N, H, W, 3) RGB images, got {} {}",
-         images.defined() ? c10::toString(images.scalar_type()) : "no tensor",
-         images.defined() ? io::shape_string(images.sizes().vec()) : "");
+  check_rgb_images(images, "DINOv2");
 }
 
 }  // namespace
@@ -41,7 +47,9 @@ void check_images(const at::Tensor& images) {
 at::Tensor prepare_dinov2_input(const at::Tensor& images, DinoV2Resize mode) {
   check_images(images);
   const int64_t size = kDinoV2InputSize;
-  at::Tensor x = images.permute({0, 3, 1, 2}).to(at::kFloat).contiguous();  // (N, 3, H, W) in [0, 255]
+  const at::Tensor pixels =
+      mode == DinoV2Resize::PilBicubic ? resize_pil_bicubic(images, size, size).to(images.device()) : images;
+  at::Tensor x = pixels.permute({0, 3, 1, 2}).to(at::kFloat).contiguous();  // (N, 3, H, W) in [0, 255]
   if (x.size(2) != size || x.size(3) != size) {
     x = mode == DinoV2Resize::BicubicAntialias ? at::_upsample_bicubic2d_aa(x, at::IntArrayRef({size, size}), false)
                                                : models::resize_bilinear_tf1(x, size, size);

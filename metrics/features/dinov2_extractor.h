@@ -5,7 +5,10 @@
 //   bicubic-antialias (default)  EDM2 `calculate_metrics.py` DINOv2Detector resize_mode='torch':
 //       x.float() (0..255) → F.interpolate(size=(224, 224), mode='bicubic', antialias=True) → /255 →
 //       (x − mean)/std with ImageNet mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225); no clamp or
-//       rounding after the resize. EDM2 calls it "almost the same" as dgm-eval's PIL bicubic (not offered).
+//       rounding after the resize. EDM2 calls it "almost the same" as dgm-eval's PIL bicubic (next).
+//   pil-bicubic  dgm-eval's DINOv2 transform: torchvision Resize((224, 224), BICUBIC) on the PIL image, i.e.
+//       Pillow's bicubic (metrics/features/pil_resize.h, bit-exact: a = −0.5, antialiased when shrinking, uint8
+//       result) → /255 → the same mean/std. Computed on the CPU.
 //   tf1-bilinear  torch-fidelity `dinov2-vit-*`: TF-1.x bilinear to 224 (models/inception_fid_input.h), then
 //       the same /255 and mean/std. Not the EDM2/dgm-eval FD-DINOv2; here for torch-fidelity's numbers.
 // The model runs at 224² (a 16×16 patch grid, position embeddings resampled from 37×37) in float32 with
@@ -29,7 +32,7 @@ namespace latentlab::metrics {
 inline constexpr const char* kFeatureCls = "cls";
 inline constexpr int64_t kDinoV2InputSize = 224;
 
-enum class DinoV2Resize { BicubicAntialias, TF1Bilinear };
+enum class DinoV2Resize { BicubicAntialias, TF1Bilinear, PilBicubic };
 
 class DinoV2Extractor : public FeatureExtractor {
  public:

@@ -42,8 +42,10 @@ struct FeatureExtractorOptions {
   int64_t batch_size = 50;     // --extractor-batch-size: images per forward pass; does not change results
   std::string resize;          // --extractor-resize: input resize mode; "" = the extractor's default
   std::string device = "cpu";  // a resolved device ("cpu", "cuda:0"): set from the runtime's --device
+  std::string features;        // --features: which extractor (registry.h make_features_extractor); "" = the
+                               // metric's own (Inception; DINOv2 for fd_dinov2)
 
-  // Binds the three options above (the device comes from RuntimeOptions).
+  // Binds the options above (the device comes from RuntimeOptions).
   void register_options(OptionGroup& group);
 };
 
@@ -59,6 +61,10 @@ class FeatureExtractor {
   // The same for an io::Array (e.g. an npz's arr_0), read without a copy.
   Features extract(const io::Array& images);
 };
+
+// Throws UserError naming "images" unless `images` is (N, H, W, 3) uint8 with H, W >= 1 ("the <extractor>
+// extractor takes uint8 (N, H, W, 3) RGB images, got …").
+void check_rgb_images(const at::Tensor& images, const std::string& extractor);
 
 // Concatenates the features of consecutive batches output by output, in row order. Every part must have
 // the same outputs.

@@ -44,6 +44,8 @@ class InceptionExtractor : public FeatureExtractor {
   models::InceptionResize resize() const { return resize_; }
 
  private:
+  bool channels_last() const;  // the CPU runs the network in NHWC (oneDNN), CUDA as loaded
+
   std::shared_ptr<models::InceptionFID> model_;
   models::InceptionWeightsInfo weights_;
   models::InceptionResize resize_;

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "metrics/features/dinov2_extractor.h"
 #include "metrics/features/inception_extractor.h"
+#include "metrics/features/teacher_extractor.h"
 
 namespace latentlab::metrics {
 
@@ -39,6 +40,14 @@ std::unique_ptr<FeatureExtractor> make_feature_extractor(const std::string& name
     if (entry.name == name) return entry.factory(options);
   }
   fail_usage(subject, "unknown feature extractor '{}' (known: {})", name, fmt::join(feature_extractor_names(), ", "));
+}
+
+std::unique_ptr<FeatureExtractor> make_features_extractor(const FeatureExtractorOptions& options,
+                                                          const std::string& fallback) {
+  const std::string& name = options.features.empty() ? fallback : options.features;
+  if (name.rfind(kTeacherFeaturesPrefix, 0) == 0) return make_teacher_extractor(name, options);
+  if (name == "dinov2") return make_dinov2_extractor(options);
+  return make_feature_extractor(name, options, "--features");
 }
 
 }  // namespace latentlab::metrics

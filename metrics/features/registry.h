@@ -26,4 +26,10 @@ std::unique_ptr<FeatureExtractor> make_feature_extractor(const std::string& name
                                                          const FeatureExtractorOptions& options,
                                                          const std::string& subject = "--extractor");
 
+// The extractor `options.features` names: a registry name, "dinov2" (any published DINOv2, the architecture
+// read from the weights) or "teacher:<make_teacher spec>" (metrics/features/teacher_extractor.h); `fallback`
+// (a registry name) when it is empty. Unknown names are a usage UserError naming --features.
+std::unique_ptr<FeatureExtractor> make_features_extractor(const FeatureExtractorOptions& options,
+                                                          const std::string& fallback);
+
 }  // namespace latentlab::metrics

@@ -10,6 +10,7 @@
 #include <ATen/Parallel.h>
 
 #include "core/error.h"
+#include "metrics/probes/logistic_design.h"
 
 namespace latentlab::metrics {
 namespace {
@@ -182,73 +183,32 @@ double sigmoid_cross_entropy_cpu(const at::Tensor& z, const double* targets, at:
   return total;
 }
 
-// Change of variables w = P v with P = (G/4 + lambda I)^(-1/2), G = X^T X / N: the Hessian of the logistic
-// objective is X^T S X / N + lambda I with S <= 1/4, so in v it is close to the identity and L-BFGS needs
-// far fewer steps on correlated features (40 heads on 10,000 x 1024: ~400 evaluations without, see
-// docs/benchmarks.md). The optimum is the same; only the path changes. Costs one D x D Gram matrix, one
-// symmetric eigendecomposition and one N x D x D product, so it is used for 64 <= D <= precondition_max_dim.
-struct Preconditioner {
-  at::Tensor p, p_inverse, q;  // P, P^-1, P^2 (D, D)
-};
-
-Preconditioner make_preconditioner(const at::Tensor& x, double lambda) {
-  const auto gram = at::mm(x.t(), x) / static_cast<double>(x.size(0));
-  const auto eig = at::linalg_eigh(gram);
-  const auto& values = std::get<0>(eig);
-  const auto& vectors = std::get<1>(eig);
-  const auto s = values.clamp_min(0) / 4 + lambda;
-  Preconditioner out;
-  out.p = at::mm(vectors * s.rsqrt(), vectors.t());
-  out.p_inverse = at::mm(vectors * s.sqrt(), vectors.t());
-  out.q = at::mm(vectors * s.reciprocal(), vectors.t());
-  return out;
-}
-
-bool use_preconditioner(const at::Tensor& x, const LogisticOptions& options) {
-  return x.size(1) >= 64 && x.size(1) <= options.precondition_max_dim;
-}
-
-// The problem the optimiser sees: the design X, or X P when preconditioned, with the warm start and the
-// solution mapped between w and v = P^-1 w.
-struct Design {
-  bool precondition = false;
-  Preconditioner pre;
-  at::Tensor x;  // X or X P (N, D)
-  const LogisticModel* caller_warm_start = nullptr;
-  LogisticModel warm_v;  // the caller's warm start in v, when preconditioned
-
-  const LogisticModel* warm_start() const { return warm_v.weight.defined() ? &warm_v : caller_warm_start; }
-  // Q v for the penalty |P v|^2 = v' Q v (w itself without preconditioning).
-  at::Tensor penalty_metric(const at::Tensor& w) const { return precondition ? at::mm(pre.q, w) : w; }
-  // Gradient of theta = [W; b] (D + 1, C) from dL/dz (N, C) and the penalty's gradient in W (D, C).
-  at::Tensor gradient(const at::Tensor& theta, const at::Tensor& residual, const at::Tensor& penalty_grad) const {
-    const int64_t d = x.size(1);
-    auto grad = at::empty_like(theta);
-    grad.narrow(0, 0, d).copy_(at::mm(x.t(), residual) + penalty_grad);
-    grad[d].copy_(residual.sum(0));
-    return grad;
+// Two phases (LogisticOptions::float32_phase_min_size): L-BFGS on float32 products to float32_tolerance, then
+// float64 from that point to gradient_tolerance. `objective(theta, float32)` -> (values, gradient).
+template <typename Objective>
+LogisticModel minimise_in_phases(int64_t d, int64_t c, int64_t blocks, const at::Tensor& like,
+                                 const LogisticOptions& options, const detail::LogisticDesign& design,
+                                 const LogisticModel* warm_start, Objective objective) {
+  LogisticModel warm_v;  // the caller's warm start in v
+  if (warm_start && warm_start->weight.defined()) {
+    warm_v = *warm_start;
+    warm_v.weight = design.to_v(warm_start->weight);
   }
-  // The optimiser's solution back in w.
-  void restore(LogisticModel& model) const {
-    if (precondition) model.weight = at::mm(pre.p, model.weight);
+  const LogisticModel* start = warm_v.weight.defined() ? &warm_v : nullptr;
+  LogisticModel coarse;
+  if (design.has_float32_phase()) {
+    auto coarse_options = options;
+    coarse_options.gradient_tolerance = std::max(options.gradient_tolerance, options.float32_tolerance);
+    coarse = minimise(d, c, blocks, like, coarse_options, start,
+                      [&](const at::Tensor& theta) { return objective(theta, true); });
+    start = &coarse;
   }
-};
-
-Design make_design(const at::Tensor& x, const LogisticOptions& options, double lambda,
-                   const LogisticModel* warm_start) {
-  Design out;
-  out.precondition = use_preconditioner(x, options);
-  out.x = x;
-  out.caller_warm_start = warm_start;
-  if (out.precondition) {
-    out.pre = make_preconditioner(x, lambda);
-    out.x = at::mm(x, out.pre.p);
-    if (warm_start && warm_start->weight.defined()) {
-      out.warm_v = *warm_start;
-      out.warm_v.weight = at::mm(out.pre.p_inverse, warm_start->weight);
-    }
-  }
-  return out;
+  auto model =
+      minimise(d, c, blocks, like, options, start, [&](const at::Tensor& theta) { return objective(theta, false); });
+  model.float32_evaluations = coarse.evaluations;
+  model.evaluations += coarse.evaluations;
+  model.weight = design.to_w(model.weight);
+  return model;
 }
 
 void check_design(const at::Tensor& x) {
@@ -288,25 +248,25 @@ LogisticModel fit_multinomial_logistic(const at::Tensor& x, const at::Tensor& la
   const double penalty = 1.0 / (c * n);
   const bool cpu = x.device().is_cpu();
   const auto y_cpu = labels.to(at::kCPU, at::kLong).contiguous();
-  const auto design = make_design(x, options, penalty, warm_start);
-  auto model = minimise(d, num_classes, 1, x, options, design.warm_start(), [&](const at::Tensor& theta) {
-    const auto w = theta.narrow(0, 0, d), b = theta[d];
-    const auto z = at::addmm(b, design.x, w).contiguous();
-    const auto qw = design.penalty_metric(w);
-    at::Tensor value, residual;
-    if (cpu) {
-      at::Tensor p;
-      const double loss = softmax_cross_entropy_cpu(z, y_cpu.data_ptr<int64_t>(), p);
-      value = at::scalar_tensor(loss / n + 0.5 * penalty * (w * qw).sum().item<double>(), at::kDouble);
-      residual = (p - onehot) / n;
-    } else {
-      const auto logp = at::log_softmax(z, 1);
-      value = -(logp * onehot).sum() / n + 0.5 * penalty * (w * qw).sum();
-      residual = (logp.exp() - onehot) / n;  // (N, C)
-    }
-    return std::make_pair(value, design.gradient(theta, residual, qw * penalty));
-  });
-  design.restore(model);
+  const auto design = detail::make_logistic_design(x, options, penalty);
+  auto model =
+      minimise_in_phases(d, num_classes, 1, x, options, design, warm_start, [&](const at::Tensor& theta, bool float32) {
+        const auto w = theta.narrow(0, 0, d);
+        const auto z = design.logits(theta, float32);
+        const auto qw = design.penalty_metric(w);
+        at::Tensor value, residual;
+        if (cpu) {
+          at::Tensor p;
+          const double loss = softmax_cross_entropy_cpu(z, y_cpu.data_ptr<int64_t>(), p);
+          value = at::scalar_tensor(loss / n + 0.5 * penalty * (w * qw).sum().item<double>(), at::kDouble);
+          residual = (p - onehot) / n;
+        } else {
+          const auto logp = at::log_softmax(z, 1);
+          value = -(logp * onehot).sum() / n + 0.5 * penalty * (w * qw).sum();
+          residual = (logp.exp() - onehot) / n;  // (N, C)
+        }
+        return std::make_pair(value, design.gradient(theta, residual, qw * penalty, float32));
+      });
   model.multinomial = true;
   return model;
 }
@@ -326,10 +286,10 @@ LogisticModel fit_binary_logistic_heads(const at::Tensor& x, const at::Tensor& t
   penalty = penalty.to(x.device());
   const bool cpu = x.device().is_cpu();
   const auto t_cpu = cpu ? t.contiguous() : at::Tensor();
-  const auto design = make_design(x, options, penalty.min().item<double>(), warm_start);
-  auto model = minimise(d, a, a, x, options, design.warm_start(), [&](const at::Tensor& theta) {
-    const auto w = theta.narrow(0, 0, d), b = theta[d];
-    const auto z = at::addmm(b, design.x, w).contiguous();
+  const auto design = detail::make_logistic_design(x, options, penalty.min().item<double>());
+  auto model = minimise_in_phases(d, a, a, x, options, design, warm_start, [&](const at::Tensor& theta, bool float32) {
+    const auto w = theta.narrow(0, 0, d);
+    const auto z = design.logits(theta, float32);
     const auto qw = design.penalty_metric(w);
     at::Tensor value, residual;
     if (cpu) {
@@ -343,9 +303,8 @@ LogisticModel fit_binary_logistic_heads(const at::Tensor& x, const at::Tensor& t
       value = (at::softplus(z) - t * z).sum(0) / n + 0.5 * penalty * (w * qw).sum(0);
       residual = (at::sigmoid(z) - t) / n;
     }
-    return std::make_pair(value, design.gradient(theta, residual, qw * penalty));
+    return std::make_pair(value, design.gradient(theta, residual, qw * penalty, float32));
   });
-  design.restore(model);
   model.multinomial = false;
   return model;
 }

@@ -23,18 +23,27 @@ struct LogisticOptions {
   int max_iterations = 1000;
   double gradient_tolerance = 1e-9;
   int history = 20;
-  // Features with 64 <= D <= this are preconditioned (see logistic_regression.cpp); 0 never. The gradient
-  // tolerance then applies to the preconditioned variables.
+  // Preconditioning (logistic_design.h; same optimum, far fewer steps). Features with 64 <= D <= this get the
+  // exact preconditioner; wider ones (D >= 64) a randomized Nystrom one of rank `low_rank_preconditioner`
+  // (0: none). The gradient tolerance then applies to the preconditioned variables.
   int64_t precondition_max_dim = 4096;
+  int64_t low_rank_preconditioner = 512;
+  // Designs with at least this many entries (N x D; 0: never) first run L-BFGS with float32 matrix products
+  // down to a largest gradient entry of `float32_tolerance` (or until float32 rounding stops progress), then
+  // finish in float64 from there: the products are ~2x faster and the float64 phase alone decides where the
+  // fit stops, so the optimum is the float64 one.
+  int64_t float32_phase_min_size = int64_t{1} << 22;
+  double float32_tolerance = 1e-5;
 };
 
 struct LogisticModel {
-  at::Tensor weight;        // (D, C) float64; C = classes (multinomial) or heads (binary)
-  at::Tensor bias;          // (C) float64
-  bool multinomial = true;  // false: independent sigmoid heads
-  int evaluations = 0;      // objective + gradient evaluations
-  bool converged = false;   // largest gradient entry <= gradient_tolerance at the end
-  double objective = 0.0;   // the per-example objective at the end (loss/N + penalty/N)
+  at::Tensor weight;            // (D, C) float64; C = classes (multinomial) or heads (binary)
+  at::Tensor bias;              // (C) float64
+  bool multinomial = true;      // false: independent sigmoid heads
+  int evaluations = 0;          // objective + gradient evaluations (both phases)
+  int float32_evaluations = 0;  // of which with float32 products
+  bool converged = false;       // largest gradient entry <= gradient_tolerance at the end
+  double objective = 0.0;       // the per-example objective at the end (loss/N + penalty/N)
 
   at::Tensor decision(const at::Tensor& x) const;       // (N, C) logits
   at::Tensor probabilities(const at::Tensor& x) const;  // (N, C): softmax rows, or per-head sigmoids

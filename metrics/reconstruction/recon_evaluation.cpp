@@ -31,6 +31,19 @@ struct Pool3Moments {
   }
 };
 
+// Appends the first pairs of a batch until `wanted` are kept.
+void keep_for_grid(ReconReport& report, const at::Tensor& originals, const at::Tensor& recon, int64_t wanted) {
+  const int64_t have = report.grid_originals.defined() ? report.grid_originals.size(0) : 0;
+  const int64_t take = std::min(wanted - have, originals.size(0));
+  if (take <= 0) return;
+  auto append = [&](at::Tensor& kept, const at::Tensor& batch) {
+    const at::Tensor part = batch.narrow(0, 0, take).to(at::kCPU);
+    kept = kept.defined() ? at::cat({kept, part}) : part.clone();
+  };
+  append(report.grid_originals, originals);
+  append(report.grid_reconstructions, recon);
+}
+
 }  // namespace
 
 at::Tensor reconstruct_images(const models::AutoencoderKL& vae, const at::Tensor& images, bool sample,
@@ -76,6 +89,7 @@ ReconReport evaluate_reconstructions(const ImageBatches& next, const models::Aut
       recon_pool3.update(*extractor, recon);
     }
     report.count += originals.size(0);
+    keep_for_grid(report, originals, recon, options.grid_images);
   }
   if (report.count == 0) fail("--data", "the input holds no images");
 

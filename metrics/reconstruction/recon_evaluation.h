@@ -31,8 +31,9 @@ inline constexpr const char* kKeyRfid = "rfid";
 inline constexpr const char* kKeySkipped = "skipped";
 
 struct ReconOptions {
-  bool sample = false;  // decode a posterior sample instead of the mean
-  uint64_t seed = 0;    // the sample's generator seed
+  bool sample = false;      // decode a posterior sample instead of the mean
+  uint64_t seed = 0;        // the sample's generator seed
+  int64_t grid_images = 0;  // keep the first this many pairs (for `recon --save-grid`)
   SsimOptions ssim;
 };
 
@@ -40,6 +41,7 @@ struct ReconReport {
   nlohmann::json results;   // rfid, psnr (+ counts), ssim, lpips, count, skipped {metric: reason}
   nlohmann::json protocol;  // reconstruction, quantisation, ssim, lpips, extractor (null when skipped)
   int64_t count = 0;
+  at::Tensor grid_originals, grid_reconstructions;  // the first ReconOptions::grid_images pairs, uint8 (n, 3, H, W) CPU
 };
 
 // uint8 (N, 3, H, W) originals → uint8 (N, 3, H, W) reconstructions on the VAE's device. `generator` (CPU)

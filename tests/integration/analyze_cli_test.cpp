@@ -67,6 +67,35 @@ TEST(AnalyzeCli, LatentMeasuresWithTeacherAndImages) {
   EXPECT_EQ(res["gmm"]["curve"].size(), 2u);
 }
 
+// Teacher patch tokens (48, 16, 6) on a 4 x 4 grid: the latent maps resized to the grid, padded and perturbed.
+TEST(AnalyzeCli, PatchAlignmentWithTeacherTokens) {
+  ScratchDir dir;
+  write_inputs(dir);
+  auto g = at::make_generator<at::CPUGeneratorImpl>(7);
+  const auto latents = io::to_tensor(io::read_npz(dir.file("latents.npz")).front().second).to(at::kDouble);
+  const auto grid = at::upsample_bilinear2d(latents, {4, 4}, false).flatten(2).transpose(1, 2);  // (48, 16, 4)
+  // The resized latents in 6 dims (two near-empty ones): the same neighbours up to the noise.
+  const auto tokens =
+      at::cat({grid, at::zeros({48, 16, 2}, at::kDouble)}, 2) + 0.01 * at::randn({48, 16, 6}, g, at::kDouble);
+  io::write_npz(dir.file("tokens.npz"), {{"features", io::to_array(tokens.contiguous())}}, false);
+  io::write_npz(dir.file("odd.npz"), {{"features", io::to_array(tokens.narrow(1, 0, 15).contiguous())}}, false);
+  const auto r =
+      latentlab("analyze latents " + dir.file("latents.npz") + " --teacher " + dir.file("tokens.npz") +
+                " --measures alignment,patch_alignment --neighbours 3 --quiet --threads 1 --out " + dir.file("r.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "patch alignment (4x4 grid): CKNNA");
+  const auto res = nlohmann::json::parse(testing::read_text(dir.file("r.json")))["results"];
+  EXPECT_EQ(res["patch_alignment"]["grid"], nlohmann::json({4, 4}));
+  EXPECT_EQ(res["patch_alignment"]["images"], 48);
+  // Tokens equal to the resized latents up to small noise: nearly every neighbour agrees (chance: 3/15).
+  EXPECT_GT(res["patch_alignment"]["mutual_knn"].get<double>(), 0.8);
+  EXPECT_TRUE(res["alignment"]["cka"].is_number());  // the global alignment flattens the tokens
+  const auto bad = latentlab("analyze latents " + dir.file("latents.npz") + " --teacher " + dir.file("odd.npz") +
+                             " --measures patch_alignment --quiet");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_CONTAINS(bad.err, "--teacher: 15 tokens per image are not a square patch grid");
+}
+
 TEST(AnalyzeCli, BadInputIsOneLine) {
   ScratchDir dir;
   write_inputs(dir, 40);

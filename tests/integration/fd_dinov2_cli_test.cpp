@@ -1,8 +1,8 @@
 // `latentlab metrics --metrics fd_dinov2` end to end: seeded random weights in the published
 // dinov2_vits14_pretrain.pth layout (written here as safetensors, shapes listed by hand from the hub model)
 // and two tiny PNG folders from `latentlab datasets make shapes`. ViT-S/14 at 224² is the smallest published
-// model; four images per folder keep the run short (~10 s on a busy 2-core machine). Checks the result and protocol keys, the
-// one-line errors for mixing fd_dinov2 with Inception metrics and for weights that are not DINOv2.
+// model; four images per folder keep the run short (~10 s on a busy 2-core machine). Checks the result and protocol
+// keys, the one-line errors for mixing fd_dinov2 with Inception metrics and for weights that are not DINOv2.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -93,6 +93,23 @@ TEST_F(FdDinoV2Cli, MetricsCommandWritesFdDinoV2WithProtocol) {
   EXPECT_EQ(ex["input_size"], 224);
   EXPECT_EQ(ex["outputs"]["cls"], 384);
   EXPECT_EQ(ex["weights_sha256"].get<std::string>().size(), 64u);
+  EXPECT_EQ(doc["protocol"]["sets"]["real"]["count"], 4);
+}
+
+// FD-DINOv2 reference statistics: `stats make --features dinov2` keeps the CLS moments, labelled by the model the
+// weights hold, and `metrics --metrics fd_dinov2` takes the file in place of the folder (same images: 0).
+TEST_F(FdDinoV2Cli, StatsMakeWritesDinoV2StatisticsForFdDinoV2) {
+  const std::string stats = scratch.file("a_dinov2.npz");
+  const auto made = latentlab("stats make " + folder("a") + " --features dinov2 --extractor-weights " + weights() +
+                              " --out " + stats);
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_NE(made.out.find("dinov2-vit-s14 features 384 moments"), std::string::npos) << made.out;
+  const auto r = latentlab("metrics --metrics fd_dinov2 --real " + stats + " --fake " + folder("a") +
+                           " --extractor-weights " + weights() + " --out " + scratch.file("fd.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(testing::read_text(scratch.file("fd.json")));
+  EXPECT_LT(std::abs(doc["results"]["fd_dinov2"].get<double>()), 1e-6);  // the same CLS features on both sides
+  EXPECT_EQ(doc["protocol"]["sets"]["real"]["layout"], "latentlab");
   EXPECT_EQ(doc["protocol"]["sets"]["real"]["count"], 4);
 }
 

@@ -102,6 +102,29 @@ TEST_F(ReconCli, SkippedMetricsSayWhyAndResultsIgnoreTheBatchSize) {
   EXPECT_NE(read(scratch.file("a.json"))["protocol"]["reconstruction"], "posterior-mean");
 }
 
+// --save-grid holds exactly the scored uint8 pairs: PIL decodes the PNG, and the PSNR of its top row (originals)
+// against its bottom row (reconstructions), computed in numpy, is the command's PSNR.
+TEST_F(ReconCli, SaveGridHoldsTheScoredPairs) {
+  const std::string grid = scratch.file("grid.png");
+  const auto r = latentlab(base() + " --save-grid " + grid + " --grid-images 4 --out " + scratch.file("g.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "grid: " + grid);
+  const double psnr = read(scratch.file("g.json"))["results"]["psnr"].get<double>();
+  // 4 columns and 2 rows of 32² cells with 2-pixel gutters: 138 × 70.
+  const std::string code =
+      "import sys, numpy as n; from PIL import Image; "
+      "g = n.asarray(Image.open(sys.argv[1]).convert(\"RGB\")).astype(n.float64); "
+      "assert g.shape == (70, 138, 3), g.shape; "
+      "c = lambda r, i: g[2 + 34 * r:34 + 34 * r, 2 + 34 * i:34 + 34 * i]; "
+      "print(\"%.17g\" % n.mean([10 * n.log10(255.0 ** 2 / n.mean((c(0, i) - c(1, i)) ** 2)) for i in range(4)]))";
+  const auto py = testing::run_command(std::string(LATENTLAB_REFERENCE_PYTHON) + " -c '" + code + "' " + grid);
+  ASSERT_EQ(py.exit_code, 0) << py.err;
+  EXPECT_NEAR(std::stod(py.out), psnr, 1e-9 * psnr);
+  const auto bad = latentlab(base() + " --save-grid " + grid + " --grid-images 0");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_CONTAINS(bad.err, "--grid-images");
+}
+
 TEST_F(ReconCli, BadInputsFailWithOneLineAndNoOutput) {
   const std::string out = " --out " + scratch.file("bad.json");
   struct Case {

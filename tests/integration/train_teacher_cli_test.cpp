@@ -1,13 +1,22 @@
 // latentlab train-teacher end to end on a tiny run (32² shapes, 384 images, 60 steps of a narrow network):
 // hue, the easy taught factor, is learned far above chance (shape needs the demo's length: docs/teachers.md);
 // the fine factor it was not taught (rotation) is no more linearly recoverable from its tokens than from
-// pixels; the weights carry their config; bad options are one line.
+// pixels; the weights carry their config; two Gloo ranks train like one process on the whole batch; bad
+// options are one line.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
 #include "io/safetensors.h"
+#include "io/tensor_convert.h"
 #include "support/test_support.h"
+
+// The rank launcher of the distributed tests, starting `latentlab` instead of their driver.
+#define LATENTLAB_DISTRIBUTED_DRIVER LATENTLAB_BINARY
+#include "unit/distributed/rank_launcher.h"
 
 namespace latentlab {
 namespace {
@@ -55,6 +64,68 @@ TEST(TrainTeacherCli, RefusesUnknownAndFineFactorsWithOneLine) {
   EXPECT_EQ(steps.exit_code, 2);
   EXPECT_NE(steps.err.find("--steps"), std::string::npos) << steps.err;
   EXPECT_FALSE(testing::file_exists(dir.file("u/teacher.safetensors")));
+}
+
+TEST(TrainTeacherCli, TwoRanksEqualOneProcessOnTheWholeBatch) {
+  // Each rank takes every second sample of the global batch of 16 and the gradients are averaged; GroupNorm
+  // is per sample, so the job computes the single process's gradients up to summation order. In float64:
+  // in float32 that order's rounding noise (~1e-7 relative) becomes ±lr updates wherever a gradient is
+  // exactly zero (a conv bias alone in its GroupNorm group), since AdamW divides by |gradient| + 1e-8.
+  testing::ScratchDir dir;
+  const std::vector<std::string> common{"train-teacher",   "--quiet",
+                                        "--dataset",       "shapes:res=32,n=48,seed=0",
+                                        "--eval-dataset",  "shapes:res=32,n=16,seed=1",
+                                        "--steps",         "4",
+                                        "--batch-size",    "16",
+                                        "--warmup",        "1",
+                                        "--channels",      "8",
+                                        "--width",         "16",
+                                        "--levels",        "3",
+                                        "--probe-factors", "",
+                                        "--threads",       "1",
+                                        "--seed",          "1",
+                                        "--dtype",         "float64"};
+  auto single = common, job = common;
+  single.insert(single.end(), {"--out", dir.file("single")});
+  job.insert(job.end(), {"--out", dir.file("job")});
+  const testing::RankRun one = testing::run_single(dir, single);
+  ASSERT_EQ(one.exit_code, 0) << one.err();
+  for (const testing::RankRun& rank : testing::run_job(dir, job, 2)) ASSERT_EQ(rank.exit_code, 0) << rank.err();
+
+  const auto a = io::read_safetensors(dir.file("single/teacher.safetensors")).arrays;
+  const auto b = io::read_safetensors(dir.file("job/teacher.safetensors")).arrays;
+  ASSERT_EQ(a.size(), b.size());
+  double largest = 0, magnitude = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].first, b[i].first);
+    const at::Tensor x = io::to_tensor(a[i].second), y = io::to_tensor(b[i].second);
+    largest = std::max(largest, (x - y).abs().max().item<double>());
+    magnitude = std::max(magnitude, x.abs().max().item<double>());
+  }
+  EXPECT_LE(largest, 1e-6);
+  EXPECT_GT(magnitude, 0.01);  // real weights, not an empty file
+  const auto doc = nlohmann::json::parse(testing::read_text(dir.file("job/train-teacher.json")));
+  EXPECT_EQ(doc["protocol"]["train"]["world_size"], 2);
+  EXPECT_TRUE(testing::file_exists(dir.file("job/checkpoints/step-0000004.safetensors")));
+}
+
+TEST(TrainTeacherCli, RerunResumesFromTheCheckpoint) {
+  // A finished run's folder resumes at its last step (--resume auto): nothing is retrained, the results are
+  // the same.
+  testing::ScratchDir dir;
+  const std::string args = "train-teacher --quiet --out " + dir.file("t") +
+                           " --dataset shapes:res=32,n=64,seed=0 --eval-dataset shapes:res=32,n=32,seed=1"
+                           " --steps 6 --batch-size 16 --channels 8 --width 16 --levels 3 --probe-factors x --seed 1";
+  const auto first = latentlab(args);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const auto before = nlohmann::json::parse(testing::read_text(dir.file("t/train-teacher.json")))["results"];
+  const auto again = latentlab(args);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  const auto after = nlohmann::json::parse(testing::read_text(dir.file("t/train-teacher.json")))["results"];
+  EXPECT_EQ(before["resumed_from_step"], 0);
+  EXPECT_EQ(after["resumed_from_step"], 6);
+  EXPECT_EQ(after["accuracy"], before["accuracy"]);
+  EXPECT_EQ(after["loss_last"], before["loss_last"]);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@ expected values:
   - channel moments: scipy.stats.skew / kurtosis (bias=True, fisher=True);
   - radial spectrum: numpy.fft with the binning of docs/analysis.md written out again;
   - KDE Gini: scipy.stats.gaussian_kde (Scott) at the points; PCA by sklearn.decomposition.PCA;
+  - patch alignment: the same CKNNA / mutual k-NN per image on latents resized by a numpy bilinear matrix
+    (align_corners=False) to the teacher's patch grid;
   - diagonal GMM: sklearn.mixture.GaussianMixture(covariance_type="diag") from a given start;
   - Pearson / Spearman: scipy.stats.pearsonr / spearmanr.
 
@@ -66,6 +68,31 @@ def mutual_knn(a, b, topk):
     return ((ma * mb).sum(axis=1) / topk).mean()
 
 
+def bilinear_weights(size_in, size_out):
+    """(size_out, size_in) interpolation matrix of a bilinear resize, align_corners=False, no antialias."""
+    m = np.zeros((size_out, size_in))
+    for o in range(size_out):
+        src = max((o + 0.5) * size_in / size_out - 0.5, 0.0)
+        i0 = min(int(np.floor(src)), size_in - 1)
+        i1 = min(i0 + 1, size_in - 1)
+        m[o, i0] += 1.0 - (src - i0)
+        m[o, i1] += src - i0
+    return m
+
+
+def patch_alignment(latents, tokens, grid, topk):
+    """REPA-E style: latents resized to the patch grid, rows L2-normalised, CKNNA / mutual k-NN per image."""
+    wh, ww = bilinear_weights(latents.shape[2], grid), bilinear_weights(latents.shape[3], grid)
+    c_values, m_values = [], []
+    for lat, tok in zip(latents, tokens):
+        resized = np.einsum("oh,chw,pw->cop", wh, lat, ww).reshape(lat.shape[0], -1).T
+        a = resized / np.linalg.norm(resized, axis=1, keepdims=True)
+        b = tok / np.linalg.norm(tok, axis=1, keepdims=True)
+        c_values.append(cknna(a, b, topk))
+        m_values.append(mutual_knn(a, b, topk))
+    return np.mean(c_values), np.mean(m_values)
+
+
 def radial_spectrum(maps, bins):
     n, c, h, w = maps.shape
     x = maps - maps.mean(axis=(2, 3), keepdims=True)
@@ -119,6 +146,16 @@ def main(out):
                          init_params="random", weights_init=np.full(3, 1 / 3), means_init=gmm_x[start_rows],
                          precisions_init=np.tile(1 / variances, (3, 1)), random_state=0).fit(gmm_x)
 
+    # Patch alignment (drawn last, so the inputs above stay as they were): latent maps (3, 5, 6, 6) resized
+    # to a 4 x 4 grid; teacher tokens (3, 16, 7).
+    patch_latents = rng.randn(3, 5, 6, 6)
+    patch_tokens = np.tanh(rng.randn(3, 16, 5) @ rng.randn(5, 7)) + 0.3 * rng.randn(3, 16, 7)
+    for i in range(3):
+        grid_rows = np.einsum("oh,chw,pw->cop", bilinear_weights(6, 4), patch_latents[i],
+                              bilinear_weights(6, 4)).reshape(5, -1).T
+        patch_tokens[i, :, :5] += 2.0 * grid_rows  # the teacher shares part of the latent's spatial structure
+    patch_cknna, patch_mutual = patch_alignment(patch_latents, patch_tokens, 4, 3)
+
     x = np.array([0.3, 1.2, 1.2, 2.5, 4.0, 3.1])
     y = np.array([17.4, 11.4, 12.0, 8.9, 7.5, 7.6])
 
@@ -126,6 +163,8 @@ def main(out):
              latents=lat, teacher=teacher,
              cka=cka(a, b, False), cka_debiased=cka(a, b, True),
              cknna=cknna(a, b, 5), mutual_knn=mutual_knn(a, b, 5),
+             patch_latents=patch_latents, patch_tokens=patch_tokens, patch_cknna=patch_cknna,
+             patch_mutual_knn=patch_mutual,
              moments_input=moments_input, mean=per_channel.mean(axis=1), std=per_channel.std(axis=1),
              skewness=stats.skew(per_channel, axis=1), kurtosis=stats.kurtosis(per_channel, axis=1),
              spectrum_input=spectrum_input, spectrum_energy=energy, spectrum_high=high,

@@ -1,6 +1,6 @@
 // The latent-space analyses (metrics/analysis/) against tests/reference/metrics/analysis_reference.py —
-// numpy ports of platonic-rep's CKA / CKNNA / mutual k-NN, scipy.stats moments, gaussian_kde, pearsonr and
-// spearmanr, sklearn PCA and GaussianMixture — on identical inputs drawn by the script.
+// numpy ports of platonic-rep's CKA / CKNNA / mutual k-NN (also per image on resized patch grids), scipy.stats moments,
+// gaussian_kde, pearsonr and spearmanr, sklearn PCA and GaussianMixture — on identical inputs drawn by the script.
 #ifdef LATENTLAB_WITH_ZIP  // the reference arrives as an .npz
 #include <gtest/gtest.h>
 
@@ -15,6 +15,7 @@
 #include "metrics/analysis/kde_uniformity.h"
 #include "metrics/analysis/knn_alignment.h"
 #include "metrics/analysis/linear_cka.h"
+#include "metrics/analysis/patch_alignment.h"
 #include "metrics/analysis/radial_spectrum.h"
 #include "reference/metrics/reference_npz.h"
 #include "stats/correlation.h"
@@ -64,6 +65,17 @@ TEST_F(AnalysisReference, AlignmentMatchesPlatonicRepPort) {
   EXPECT_NEAR(cka.debiased, scalar("cka_debiased"), 1e-10);
   EXPECT_NEAR(cknna(na, nb), scalar("cknna"), 1e-10);
   EXPECT_NEAR(mutual_knn(na, nb), scalar("mutual_knn"), 1e-12);
+}
+
+// REPA-E's patch-level variant: 3 images, (5, 6, 6) latents resized (numpy bilinear matrix, align_corners=False)
+// to the 4 x 4 grid of 16 teacher tokens, k = 3 within each image, means over images.
+TEST_F(AnalysisReference, PatchAlignmentMatchesNumpyResizeAndPlatonicRepPort) {
+  const auto r = patch_alignment(get("patch_latents"), get("patch_tokens"), 3);
+  std::printf("measured: patch CKNNA %.12f vs %.12f, mutual %.6f vs %.6f\n", r.cknna, scalar("patch_cknna"),
+              r.mutual_knn, scalar("patch_mutual_knn"));
+  EXPECT_EQ(r.grid_h, 4);
+  EXPECT_NEAR(r.cknna, scalar("patch_cknna"), 1e-10);
+  EXPECT_NEAR(r.mutual_knn, scalar("patch_mutual_knn"), 1e-12);
 }
 
 TEST_F(AnalysisReference, ChannelMomentsMatchScipy) {

@@ -1,4 +1,5 @@
-// Launching the test driver (tests/distributed/distributed_driver.cpp) as the ranks of a job on loopback,
+// Launching the test driver (tests/distributed/distributed_driver.cpp), or any program (`latentlab` in the
+// end-to-end tests: launch_program / run_program_job), as the ranks of a job on loopback,
 // torchrun style: fork + exec with RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT, each rank's
 // stdout/stderr captured in files. The port is one the kernel hands out for a socket bound to port 0,
 // so parallel ctest runs do not collide.
@@ -46,12 +47,14 @@ struct RankRun {
   std::string out() const { return read_text(out_path); }
 };
 
-// Starts the driver with `arguments`; `rank` < 0 launches it without the launch variables (one process).
-inline RankRun launch_rank(const ScratchDir& scratch, const std::vector<std::string>& arguments, int rank,
-                           int world_size, int port) {
-  const std::string tag = rank < 0 ? "single" : "rank" + std::to_string(rank);
+// Starts `program` with `arguments`; `rank` < 0 launches it without the launch variables (one process).
+// Output goes to SCRATCH/<tag>.out/.err, tag "single" or "rank<r>" unless given.
+inline RankRun launch_program(const std::string& program, const ScratchDir& scratch,
+                              const std::vector<std::string>& arguments, int rank, int world_size, int port,
+                              std::string tag = "") {
+  if (tag.empty()) tag = rank < 0 ? "single" : "rank" + std::to_string(rank);
   RankRun run{-1, scratch.file(tag + ".out"), scratch.file(tag + ".err")};
-  std::vector<std::string> strings{LATENTLAB_DISTRIBUTED_DRIVER};
+  std::vector<std::string> strings{program};
   strings.insert(strings.end(), arguments.begin(), arguments.end());
   std::vector<std::string> environment;
   for (char** e = environ; *e; ++e) {  // the caller's own launch variables, if any, are not ours
@@ -104,13 +107,15 @@ inline void kill_rank(RankRun& run) {
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-// Runs the driver as `world_size` ranks; every rank must end within `limit_s` (stragglers are killed).
-inline std::vector<RankRun> run_job(const ScratchDir& scratch, const std::vector<std::string>& arguments,
-                                    int world_size, double limit_s = 60) {
+// Runs `program` as `world_size` ranks; every rank must end within `limit_s` (stragglers are killed).
+inline std::vector<RankRun> run_program_job(const std::string& program, const ScratchDir& scratch,
+                                            const std::vector<std::string>& arguments, int world_size,
+                                            double limit_s = 60) {
   const int port = free_port();
   const auto start = std::chrono::steady_clock::now();
   std::vector<RankRun> runs;
-  for (int rank = 0; rank < world_size; ++rank) runs.push_back(launch_rank(scratch, arguments, rank, world_size, port));
+  for (int rank = 0; rank < world_size; ++rank)
+    runs.push_back(launch_program(program, scratch, arguments, rank, world_size, port));
   // Polled together, so that each rank's `seconds` is when it ended, not when the one before it was reaped.
   while (true) {
     bool running = false;
@@ -127,11 +132,23 @@ inline std::vector<RankRun> run_job(const ScratchDir& scratch, const std::vector
   return runs;
 }
 
+#ifdef LATENTLAB_DISTRIBUTED_DRIVER  // unit_distributed: the test driver
+inline RankRun launch_rank(const ScratchDir& scratch, const std::vector<std::string>& arguments, int rank,
+                           int world_size, int port) {
+  return launch_program(LATENTLAB_DISTRIBUTED_DRIVER, scratch, arguments, rank, world_size, port);
+}
+
+inline std::vector<RankRun> run_job(const ScratchDir& scratch, const std::vector<std::string>& arguments,
+                                    int world_size, double limit_s = 60) {
+  return run_program_job(LATENTLAB_DISTRIBUTED_DRIVER, scratch, arguments, world_size, limit_s);
+}
+
 inline RankRun run_single(const ScratchDir& scratch, const std::vector<std::string>& arguments) {
   const auto start = std::chrono::steady_clock::now();
   RankRun run = launch_rank(scratch, arguments, -1, 1, 0);
   if (!wait_rank(run, start, 60)) kill_rank(run);
   return run;
 }
+#endif
 
 }  // namespace latentlab::testing

@@ -66,7 +66,10 @@ TEST(MetricInput, SniffsBarePathsAndRoundTrips) {
 }
 
 TEST(MetricRegistry, ListsNeedsAndParsesNames) {
-  EXPECT_EQ(generative_metric_names(), (std::vector<std::string>{"fid", "sfid", "is", "kid", "pr", "fd_dinov2"}));
+  EXPECT_EQ(generative_metric_names(),
+            (std::vector<std::string>{"fid", "sfid", "is", "kid", "pr", "fd_dinov2", "fd_teacher"}));
+  EXPECT_EQ(parse_metric_names({"fd-dinov2", "fd_dinov2,fd-teacher"}, "--metrics"),
+            (std::vector<std::string>{"fd_dinov2", "fd_teacher"}));  // either spelling
   EXPECT_EQ(needs_of({"is"}, true), kNeedNothing);
   EXPECT_EQ(needs_of({"fid", "is"}, false), kNeedPool3Stats | kNeedLogits);
   EXPECT_EQ(needs_of({"sfid", "kid"}, true), kNeedSpatialStats | kNeedPool3Rows);

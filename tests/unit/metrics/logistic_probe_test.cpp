@@ -65,6 +65,38 @@ TEST(LogisticProbe, JointHeadsEqualSeparateHeads) {
   }
 }
 
+// The fast paths of wide designs (a rank-16 Nystrom preconditioner, a float32 first phase) change the path,
+// never the optimum: the same heads and classes as the exact preconditioner in float64 alone.
+TEST(LogisticProbe, LowRankPreconditionerAndFloat32PhaseReachTheSameOptimum) {
+  at::manual_seed(3);
+  const auto x = at::mm(at::randn({400, 8}, at::kDouble), at::randn({8, 80}, at::kDouble)) +
+                 0.5 * at::randn({400, 80}, at::kDouble);
+  const auto t =
+      (at::mm(x, at::randn({80, 3}, at::kDouble)) / 8 + at::randn({400, 3}, at::kDouble) > 0.3).to(at::kDouble);
+  LogisticOptions exact;
+  exact.gradient_tolerance = 1e-10;
+  exact.float32_phase_min_size = 0;
+  LogisticOptions fast = exact;
+  fast.precondition_max_dim = 0;
+  fast.low_rank_preconditioner = 16;
+  fast.float32_phase_min_size = 1;
+  const std::vector<double> c{0.05, 1.0, 5.0};
+  const auto reference = fit_binary_logistic_heads(x, t, c, exact);
+  const auto heads = fit_binary_logistic_heads(x, t, c, fast);
+  EXPECT_TRUE(heads.converged);
+  EXPECT_GT(heads.float32_evaluations, 0);
+  EXPECT_LT((heads.weight - reference.weight).abs().max().item<double>(), 1e-6);
+  EXPECT_LT((heads.bias - reference.bias).abs().max().item<double>(), 1e-6);
+  EXPECT_NEAR(heads.objective, reference.objective, 1e-12);
+
+  const auto labels = t.select(1, 0).to(at::kLong) + t.select(1, 1).to(at::kLong);
+  const auto multinomial_reference = fit_multinomial_logistic(x, labels, 3, 0.5, exact);
+  const auto multinomial = fit_multinomial_logistic(x, labels, 3, 0.5, fast);
+  EXPECT_TRUE(multinomial.converged);
+  EXPECT_LT((multinomial.weight - multinomial_reference.weight).abs().max().item<double>(), 1e-6);
+  EXPECT_NEAR(multinomial.objective, multinomial_reference.objective, 1e-12);
+}
+
 TEST(LogisticProbe, KFoldSizesLikeSklearn) {
   const auto fold = kfold_assignment(10, 3, 0);
   std::vector<int> sizes(3, 0);

@@ -67,6 +67,24 @@ TEST(LpipsVGGTest, GradientsMatchFiniteDifferences) {
   }
 }
 
+TEST(LpipsVGGTest, TrainingLossPathEqualsTheOnePassAndGradsOnlyTheReconstruction) {
+  // With one side requiring gradients the target runs in its own pass without a graph; the values are those
+  // of the one-pass (cat) evaluation, whichever side it is.
+  const LpipsVGG model = seeded_model();
+  const at::Tensor target = square_images(2, 16, 7), reconstruction = square_images(2, 16, 8).requires_grad_(true);
+  at::Tensor one_pass;
+  {
+    at::NoGradGuard no_grad;
+    one_pass = model.distance(target, reconstruction);
+  }
+  const at::Tensor loss = model.distance(target, reconstruction), swapped = model.distance(reconstruction, target);
+  EXPECT_TRUE(at::allclose(loss, one_pass, 1e-6, 1e-7));
+  EXPECT_TRUE(at::allclose(swapped, one_pass, 1e-6, 1e-7));
+  loss.sum().backward();
+  EXPECT_TRUE(reconstruction.grad().defined());
+  EXPECT_GT(reconstruction.grad().abs().max().item<double>(), 0.0);
+}
+
 TEST(LpipsVGGTest, SavedFileAndLpipsModuleLayoutLoadTheSameWeights) {
   const LpipsVGG model = seeded_model();
   testing::ScratchDir dir;

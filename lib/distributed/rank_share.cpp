@@ -1,0 +1,29 @@
+#include "distributed/rank_share.h"
+
+#include <ATen/ATen.h>
+
+#include "distributed/communicator.h"
+
+namespace latentlab::distributed {
+at::Tensor rank_rows(const at::Tensor& global, int rank, int world_size) {
+  if (world_size <= 1) return global;
+  return global.slice(0, rank, global.size(0), world_size).contiguous();
+}
+
+void average_values(Communicator& communicator, std::vector<double>& values) {
+  if (!communicator.distributed() || values.empty()) return;
+  at::Tensor buffer = at::tensor(values, at::kDouble).to(communicator.device());
+  communicator.all_reduce(buffer);
+  buffer = buffer.cpu() / communicator.world_size();
+  for (size_t i = 0; i < values.size(); ++i) values[i] = buffer[static_cast<int64_t>(i)].item<double>();
+}
+
+uint64_t rank_step_seed(uint64_t seed, int64_t step, int rank) {
+  // Odd multipliers (SplitMix64's) spread each input over all bits; folding the high half down matters
+  // because LibTorch seeds its CPU generator (mt19937) with the low 32 bits only.
+  const uint64_t h = seed * 0x9e3779b97f4a7c15ULL ^ static_cast<uint64_t>(step + 1) * 0xbf58476d1ce4e5b9ULL ^
+                     static_cast<uint64_t>(rank + 1) * 0x94d049bb133111ebULL;
+  return h ^ (h >> 32);
+}
+
+}  // namespace latentlab::distributed

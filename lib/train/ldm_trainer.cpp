@@ -1,0 +1,395 @@
+#include "train/ldm_trainer.h"
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+#include <fmt/format.h>
+#include <torch/nn/module.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+#include <nlohmann/json.hpp>
+
+#include "cache/cache_latents.h"
+#include "core/compat.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/progress.h"
+#include "datasets/dataset_spec.h"
+#include "datasets/preprocess.h"
+#include "diffusion/flow_matching.h"
+#include "diffusion/sample_plan.h"
+#include "distributed/checkpoint_sync.h"
+#include "distributed/communicator.h"
+#include "distributed/gradient_sync.h"
+#include "distributed/module_sync.h"
+#include "store/reader.h"
+#include "train/checkpoint.h"
+#include "train/ema.h"
+#include "train/jsonl_log.h"
+#include "train/ldm_latents.h"
+#include "train/ldm_sample_grid.h"
+#include "train/optimizer_state.h"
+#include "train/precision.h"
+
+namespace fs = std::filesystem;
+
+namespace latentlab::train {
+namespace {
+
+constexpr uint64_t kStepStream = 0x5EEDF10Full;  // the per-step draws of train_step
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// REPA's alignment (sihyun-yu/REPA loss.py): −cos(projection, teacher token) per token, averaged over tokens
+// and the batch; both sides L2-normalised with F.normalize's eps 1e-12.
+at::Tensor repa_loss(const at::Tensor& projection, const at::Tensor& teacher_tokens) {
+  const auto unit = [](const at::Tensor& v) { return v / v.norm(2, -1, true).clamp_min(1e-12); };
+  return -(unit(projection) * unit(teacher_tokens)).sum(-1).mean();
+}
+
+}  // namespace
+
+struct LdmTrainer::State {
+  LdmTrainOptions o;
+  std::shared_ptr<models::Teacher> teacher;
+  std::unique_ptr<distributed::Communicator> own_communicator;
+  distributed::Communicator* comm;
+  at::Device device;
+  Precision precision;
+  std::unique_ptr<store::StoreReader> reader;
+  std::unique_ptr<datasets::ImageSource> images;
+  diffusion::LatentNorm norm;
+  bool repa = false;
+  models::SiT sit;
+  std::unique_ptr<torch::optim::AdamW> optimizer;
+  std::unique_ptr<Ema> ema;
+  std::unique_ptr<distributed::GradientSync> sync;
+  std::unique_ptr<LdmBatchSource> batches;
+  int64_t step = 0;
+  std::string last_checkpoint;
+  LossTerms last_terms;
+
+  State(LdmTrainOptions options, std::shared_ptr<models::Teacher> t, distributed::Communicator* c)
+      : o(std::move(options)),
+        teacher(std::move(t)),
+        own_communicator(c ? nullptr : std::make_unique<distributed::Communicator>()),
+        comm(c ? c : own_communicator.get()),
+        device(o.device),
+        precision(parse_precision(o.precision, "--precision")),
+        reader(std::make_unique<store::StoreReader>(o.store)),
+        norm(ldm_latent_norm(reader->info(), o.latent_norm, o.latent_scale)),
+        repa(decide_repa()),
+        sit((at::manual_seed(o.seed), ldm_sit_config(o, *reader, repa ? teacher->width() : 0))) {}
+
+  // REPA needs teacher features: the store's schema (version 1) holds none, so they are computed online from
+  // the images the store was cached from, when a teacher and those images are given.
+  bool decide_repa() {
+    if (o.repa == "off") return false;
+    std::string missing;
+    if (!teacher)
+      missing = "--teacher";
+    else if (o.dataset.empty())
+      missing = "--dataset";
+    if (!missing.empty()) {
+      const std::string why = fmt::format(
+          "REPA needs teacher patch features: {} holds none (store schema {} keeps latents only), so they are "
+          "computed online from the cached images, which needs {}",
+          o.store, reader->info().schema_version, missing);
+      if (o.repa == "on") fail_usage(missing, "is required with --repa on: {}", why);
+      log::info("train-ldm: REPA off. {}", why);
+      return false;
+    }
+    images = datasets::open_dataset(o.dataset);
+    const auto& identity = reader->info().header.identity;
+    if (cache::dataset_fingerprint(images->info()) != identity.dataset_fingerprint)
+      fail_usage("--dataset", "'{}' is not the dataset {} was cached from (dataset fingerprints differ)", o.dataset,
+                 o.store);
+    const auto prep = datasets::make_preprocess(o.preprocess, o.resolution);
+    if (prep.protocol != identity.preprocessing)
+      fail_usage("--preprocess", "gives '{}' but {} was cached with '{}'", prep.protocol, o.store,
+                 identity.preprocessing);
+    return true;
+  }
+
+  std::string checkpoint_dir() const { return o.out + "/checkpoints"; }
+  int64_t classes() const { return sit.config().num_classes; }
+  std::vector<int64_t> latent_shape() const { return reader->info().header.identity.latent_shape; }
+};
+
+LdmTrainer::LdmTrainer(LdmTrainOptions options, std::shared_ptr<models::Teacher> teacher,
+                       distributed::Communicator* communicator)
+    : s_(std::make_unique<State>(std::move(options), std::move(teacher), communicator)) {
+  State& s = *s_;
+  const auto& o = s.o;
+  s.sit.to(s.device);
+  s.sit.module().train(true);
+  if (s.repa) s.teacher->to(s.device);
+  distributed::broadcast_state(*s.comm, s.sit.module());
+  s.optimizer = std::make_unique<torch::optim::AdamW>(
+      s.sit.module().parameters(),
+      torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).eps(o.adam_eps).weight_decay(o.weight_decay));
+  if (o.ema > 0) s.ema = std::make_unique<Ema>(s.sit.module(), o.ema);
+  s.sync = std::make_unique<distributed::GradientSync>(*s.comm, s.sit.module().parameters());
+
+  LdmBatchOptions bo;
+  bo.plan = {s.reader->rows(), o.batch_size, static_cast<uint64_t>(o.seed)};
+  bo.rank = s.comm->rank();
+  bo.world_size = s.comm->world_size();
+  bo.random_flip = o.random_flip;
+  datasets::Pipeline::Transform transform;
+  if (s.repa) transform = datasets::make_preprocess(o.preprocess, o.resolution).transform;
+  s.batches = std::make_unique<LdmBatchSource>(*s.reader, bo, s.images.get(), transform);
+  if (s.comm->is_main())
+    log::info("train-ldm: {} ({:.2f} M parameters) on {} ({} rows, latents {}), normalisation {}, REPA {}{}", o.preset,
+              s.sit.parameter_count() / 1e6, o.store, s.reader->rows(), fmt::join(s.latent_shape(), "×"), s.norm.source,
+              s.repa ? "on, teacher " : "off", s.repa ? s.teacher->description() : "");
+}
+
+LdmTrainer::~LdmTrainer() = default;
+
+int64_t LdmTrainer::step() const {
+  return s_->step;
+}
+bool LdmTrainer::repa() const {
+  return s_->repa;
+}
+const models::SiT& LdmTrainer::sit() const {
+  return s_->sit;
+}
+const diffusion::LatentNorm& LdmTrainer::latent_norm() const {
+  return s_->norm;
+}
+const std::string& LdmTrainer::last_checkpoint() const {
+  return s_->last_checkpoint;
+}
+
+LdmBatch LdmTrainer::batch(int64_t step) {
+  return s_->batches->get(step);
+}
+
+// The loss terms of `batch` with the draws of step `draw_step`, gradients flowing (unless a guard is held).
+LdmTrainer::Losses LdmTrainer::losses(const LdmBatch& batch, int64_t draw_step) {
+  State& s = *s_;
+  const auto& o = s.o;
+  // Every draw is made for the whole global batch from the step's generator; this rank keeps its positions.
+  const auto shape = s.latent_shape();
+  const int64_t global = o.batch_size;
+  at::Generator gen = at::detail::createCPUGenerator(diffusion::sample_seed(o.seed ^ kStepStream, draw_step));
+  const at::Tensor eps_z = at::randn({global, shape[0], shape[1], shape[2]}, gen, at::kFloat);
+  const at::Tensor t_all = diffusion::sample_times(global, o.time_sampling, gen);
+  const at::Tensor noise_all = at::randn({global, shape[0], shape[1], shape[2]}, gen, at::kFloat);
+  const at::Tensor drop_all = at::rand({global}, gen, at::kFloat) < o.label_dropout;
+  const at::Tensor mine = at::tensor(batch.positions, at::kLong);
+
+  const at::Tensor z = o.sample_posterior ? batch.mean + batch.std * eps_z.index_select(0, mine) : batch.mean;
+  const at::Tensor x = s.norm.normalize(z).to(s.device);
+  const at::Tensor noise = noise_all.index_select(0, mine).to(s.device);
+  const at::Tensor t = t_all.index_select(0, mine).to(s.device);
+  const at::Tensor x_t = diffusion::interpolate(x, noise, t);
+  const at::Tensor target = diffusion::velocity_target(x, noise);
+  models::SiTForwardOptions fo;
+  fo.force_drop = drop_all.index_select(0, mine).to(s.device);
+  fo.project = s.repa;
+
+  models::SiT::Output out;
+  {
+    const auto autocast = autocast_scope(s.precision, s.device.type());
+    out = s.sit.forward(x_t, t, batch.labels.to(s.device), fo);
+  }
+  Losses l;
+  l.denoise = diffusion::flow_matching_loss(out.prediction.to(at::kFloat), target);
+  l.total = l.denoise;
+  l.repa = at::zeros({}, l.denoise.options());
+  if (s.repa) {
+    at::Tensor tokens;
+    {
+      at::NoGradGuard no_grad;
+      const at::Tensor images = batch.images.to(s.device).to(at::kFloat) / 127.5 - 1.0;
+      const int64_t grid = s.sit.config().grid_size();
+      tokens = s.teacher->patch_tokens(images, grid, grid).to(at::kFloat);
+    }
+    l.repa = repa_loss(out.projections.at(0).to(at::kFloat), tokens);
+    l.total = l.total + o.repa_weight * l.repa;
+  }
+  return l;
+}
+
+// The terms as means over ranks (equal per-rank batches: the global batch's values).
+static LossTerms mean_terms(distributed::Communicator& comm, const LdmTrainer::Losses& l, bool repa) {
+  at::Tensor values = at::stack({l.denoise.detach(), l.repa.detach(), l.total.detach()}).to(at::kCPU, at::kDouble);
+  comm.all_reduce(values);
+  values = values / comm.world_size();
+  LossTerms terms{{"denoise", values[0].item<double>()}};
+  if (repa) terms.emplace_back("repa", values[1].item<double>());
+  terms.emplace_back("total", values[2].item<double>());
+  return terms;
+}
+
+LossTerms LdmTrainer::evaluate(const LdmBatch& batch, int64_t draw_step) {
+  at::NoGradGuard no_grad;
+  return mean_terms(*s_->comm, losses(batch, draw_step), s_->repa);
+}
+
+LossTerms LdmTrainer::train_step(const LdmBatch& batch) {
+  State& s = *s_;
+  const auto& o = s.o;
+  const double lr = o.schedule.learning_rate(o.lr, s.step);
+  compat::set_learning_rate(*s.optimizer, lr);
+  const Losses l = losses(batch, s.step);
+  LossTerms terms = mean_terms(*s.comm, l, s.repa);
+  check_finite(terms, s.step + 1, s.last_checkpoint);  // 1-based, as in the log
+
+  s.optimizer->zero_grad();
+  s.sync->prepare();
+  l.total.backward();
+  s.sync->finish();
+  if (o.grad_clip > 0)
+    terms.emplace_back("grad_norm", torch::nn::utils::clip_grad_norm_(s.sit.module().parameters(), o.grad_clip));
+  s.optimizer->step();
+  if (s.ema) s.ema->update(s.sit.module());
+  terms.emplace_back("lr", lr);
+  ++s.step;
+  s.last_terms = terms;
+  return terms;
+}
+
+void LdmTrainer::save_checkpoint() {
+  State& s = *s_;
+  Checkpoint c;
+  c.step = s.step;
+  c.state = {{"store", s.o.store},
+             {"store_vae_sha256", s.reader->info().header.identity.vae_sha256},
+             {"batch_size", s.o.batch_size},
+             {"seed", s.o.seed},
+             {"sit_config", s.sit.config().to_json()},
+             {"latent_norm", s.norm.to_json()},
+             {"repa", s.repa},
+             {"teacher", s.repa ? s.teacher->description() : ""}};
+  append_prefixed(c.tensors, "sit.", s.sit.state_arrays());
+  if (s.ema) append_prefixed(c.tensors, "ema.", s.ema->state_arrays());
+  c.tensors.emplace_back("optim.sit", optimizer_state_array(*s.optimizer));
+  const std::string path = checkpoint_path(s.checkpoint_dir(), s.step);
+  distributed::write_on_rank0(*s.comm, path, [&] { write_checkpoint(s.checkpoint_dir(), c, s.o.keep_checkpoints); });
+  s.last_checkpoint = path;
+}
+
+int64_t LdmTrainer::resume() {
+  State& s = *s_;
+  std::string path;
+  if (s.o.resume == "off") return 0;
+  if (s.o.resume == "auto") {
+    const auto latest = latest_checkpoint(s.checkpoint_dir());
+    if (!latest) return 0;
+    path = *latest;
+  } else {
+    path = s.o.resume;
+    if (!fs::exists(path)) fail_usage("--resume", "checkpoint '{}' does not exist", path);
+  }
+  const Checkpoint c = read_checkpoint(path);
+  if (!c.state.contains("sit_config") || !c.state.contains("latent_norm"))
+    fail(path, "is not a train-ldm checkpoint (no sit_config / latent_norm in its state)");
+  const auto config = models::SiTConfig::from_json(c.state["sit_config"], path + " (sit_config)");
+  if (!models::same_architecture(config, s.sit.config()))
+    fail(path, "holds a SiT {} but this run builds {}", c.state["sit_config"].dump(), s.sit.config().to_json_string());
+  const auto& recorded = c.state["latent_norm"];  // the numbers and the VAE; the store may have moved
+  if (recorded.value("mean", nlohmann::json()) != nlohmann::json(s.norm.mean) ||
+      recorded.value("std", nlohmann::json()) != nlohmann::json(s.norm.std) ||
+      recorded.value("vae_sha256", "") != s.norm.vae_sha256)
+    fail(path, "was trained with latent normalisation {}, this run's store gives {}", c.state["latent_norm"].dump(),
+         s.norm.to_json_string());
+  if (c.state.value("batch_size", int64_t{0}) != s.o.batch_size || c.state.value("seed", int64_t{-1}) != s.o.seed)
+    log::warn("train-ldm: {} was written at batch size {} and seed {}; the data order will differ", path,
+              c.state.value("batch_size", int64_t{0}), c.state.value("seed", int64_t{-1}));
+  s.sit.load_state(select_prefixed(c.tensors, "sit."), path);
+  if (s.ema) {
+    const auto shadow = select_prefixed(c.tensors, "ema.");
+    if (shadow.empty()) fail(path, "holds no EMA weights but --ema is {}", s.o.ema);
+    s.ema->load_state(shadow, path);
+  }
+  load_optimizer_state(*s.optimizer, find_array(c.tensors, "optim.sit", path), path);
+  s.step = c.step;
+  s.last_checkpoint = path;
+  distributed::require_identical(*s.comm, s.step, s.sit.module().parameters(), path);
+  if (s.comm->is_main()) log::info("train-ldm: resumed from {} (step {})", path, s.step);
+  return s.step;
+}
+
+namespace {
+
+// The weights a sample grid and sit.safetensors use: the EMA when there is one.
+models::SiT averaged_copy(const models::SiT& sit, const Ema* ema) {
+  models::SiT copy(sit.config());
+  copy.to(sit.device());
+  if (ema)
+    ema->copy_to(copy.module());
+  else
+    copy.load_state(sit.state_arrays(), "sit");
+  return copy;
+}
+
+}  // namespace
+
+LdmTrainSummary LdmTrainer::run(int64_t stop_at) {
+  State& s = *s_;
+  const auto& o = s.o;
+  const bool main = s.comm->is_main();
+  std::optional<LdmSampleGrid> grid;  // first: a wrong --vae fails before anything is written
+  if (main && o.grid_images > 0) grid.emplace(o, s.norm, s.classes(), s.latent_shape());
+  if (main) fs::create_directories(o.out);
+  const int64_t end = stop_at > 0 && stop_at < o.steps ? stop_at : o.steps;
+  std::optional<JsonlLog> log;
+  if (main) log.emplace(o.out + "/log.jsonl", s.step);
+  LdmTrainSummary summary;
+  summary.start_step = s.step;
+  summary.repa = s.repa;
+  const int64_t steps_per_epoch = s.reader->rows() / o.batch_size;
+  const auto start = std::chrono::steady_clock::now();
+  auto window_start = start;
+  int64_t window_steps = 0;
+  {
+    std::optional<ProgressBar> bar;
+    if (main) bar.emplace("train-ldm", end - s.step, "step");
+    while (s.step < end) {
+      const LossTerms terms = train_step(s.batches->get(s.step));
+      ++window_steps;
+      if (bar) bar->advance();
+      if (log && (s.step % o.log_every == 0 || s.step == end)) {
+        nlohmann::json record = {{"step", s.step}, {"epoch", (s.step - 1) / steps_per_epoch}};
+        for (const auto& [name, value] : terms) record[name] = value;
+        record["steps_per_s"] = window_steps / std::max(1e-9, seconds_since(window_start));
+        record["elapsed_s"] = seconds_since(start);
+        log->write(record);
+        window_start = std::chrono::steady_clock::now();
+        window_steps = 0;
+      }
+      if (s.step % o.checkpoint_every == 0 || s.step == end) save_checkpoint();
+      if (grid && o.grid_every > 0 && s.step % o.grid_every == 0 && s.step < o.steps)
+        grid->write(averaged_copy(s.sit, s.ema.get()), s.step);
+    }
+  }
+  summary.end_step = s.step;
+  summary.seconds = seconds_since(start);
+  summary.steps_per_second = (summary.end_step - summary.start_step) / std::max(1e-9, summary.seconds);
+  summary.last_terms = s.last_terms;
+  summary.last_checkpoint = s.last_checkpoint;
+  if (s.step >= o.steps) {
+    save_final();
+    if (grid) grid->write(averaged_copy(s.sit, s.ema.get()), s.step);
+  }
+  return summary;
+}
+
+void LdmTrainer::save_final() {
+  State& s = *s_;
+  distributed::write_on_rank0(*s.comm, s.o.out + "/sit.safetensors", [&] {
+    diffusion::save_sit_checkpoint(s.o.out + "/sit.safetensors", averaged_copy(s.sit, s.ema.get()), s.norm);
+    if (s.ema) diffusion::save_sit_checkpoint(s.o.out + "/sit-raw.safetensors", s.sit, s.norm);
+  });
+}
+
+}  // namespace latentlab::train
