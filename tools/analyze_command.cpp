@@ -46,6 +46,7 @@ void stream_images(const std::string& spec, const metrics::ImageInputOptions& im
 
 int latents_main(int argc, const char* const* argv) {
   std::string input, teacher_path, images_spec, out, measures = "all", components = "1,2,4,8,16,32,64";
+  std::string projection = "tsne", tsne_method = "barnes_hut", tsne_init = "pca";
   bool sample = false, raw_rows = false;
   int64_t images_limit = 1000;
   metrics::LatentAnalysisOptions o;
@@ -66,6 +67,15 @@ int latents_main(int argc, const char* const* argv) {
   measure_group.add("spectrum-bins", &o.spectrum_bins, "Radial frequency bins up to Nyquist");
   measure_group.add("pixels", &o.uniformity.pixels, "Single-pixel vectors per uniformity run and for the GMM");
   measure_group.add("runs", &o.uniformity.runs, "Uniformity runs (mean and std reported)");
+  measure_group.add("projection", &projection,
+                    "Uniformity's 2-D projection: tsne (VA-VAE's) or pca (fast, not comparable)");
+  measure_group.add("perplexity", &o.uniformity.tsne.perplexity, "t-SNE perplexity (k = 3 perplexity + 1 neighbours)");
+  measure_group.add("tsne-iterations", &o.uniformity.tsne.iterations,
+                    "t-SNE iterations, the 250 exaggerated ones included");
+  measure_group.add("tsne-method", &tsne_method,
+                    "t-SNE gradient: barnes_hut (quadtree) or exact (all pairs, small sets)");
+  measure_group.add("tsne-angle", &o.uniformity.tsne.angle, "Barnes-Hut angle (0: exact repulsion)");
+  measure_group.add("tsne-init", &tsne_init, "t-SNE start: pca (sklearn 1.2's default) or random (seeded)");
   measure_group.add("gmm-components", &components, "GMM component counts K (comma list)");
   measure_group.add("gmm-iterations", &o.gmm.max_iterations, "Largest number of EM iterations");
   measure_group.add("gmm-tolerance", &o.gmm.tolerance, "EM stops when the mean log-likelihood changes less");
@@ -96,6 +106,18 @@ int latents_main(int argc, const char* const* argv) {
                                     {"--pixels", o.uniformity.pixels},
                                     {"--runs", o.uniformity.runs}})
     if (value < (std::string(name) == "--pixels" ? 16 : 1)) fail_usage(name, "is too small: {}", value);
+  o.uniformity.projection = metrics::parse_projection(projection, "--projection");
+  o.uniformity.tsne.method = metrics::parse_tsne_method(tsne_method, "--tsne-method");
+  o.uniformity.tsne.init = metrics::parse_tsne_init(tsne_init, "--tsne-init");
+  const auto& t = o.uniformity.tsne;
+  const bool tsne = o.uniformity.projection == metrics::Projection::tsne;
+  if (tsne && (!(t.perplexity > 0) || t.perplexity >= static_cast<double>(o.uniformity.pixels)))
+    fail_usage("--perplexity", "must be positive and less than --pixels ({}), got {}", o.uniformity.pixels,
+               t.perplexity);
+  if (tsne && t.iterations < t.exaggerated_iterations)
+    fail_usage("--tsne-iterations", "must be at least {} (the exaggerated ones), got {}", t.exaggerated_iterations,
+               t.iterations);
+  if (!(t.angle >= 0 && t.angle <= 1)) fail_usage("--tsne-angle", "must be in [0, 1], got {}", t.angle);
   const Runtime rt = apply_runtime(runtime);
   o.uniformity.seed = static_cast<uint64_t>(rt.seed);
 

@@ -1,4 +1,7 @@
-// latentlab recon: reconstruction metrics of a VAE on a dataset (rFID, PSNR, SSIM, LPIPS), one pass.
+// latentlab recon: reconstruction metrics of a VAE on a dataset (rFID, PSNR, SSIM, LPIPS), one pass; with
+// --shard i/n, one shard's per-image values and moments, for `latentlab recon merge`
+// (tools/recon_merge_command.cpp).
+#include <filesystem>
 #include <iostream>
 
 #include <ATen/ATen.h>
@@ -7,16 +10,28 @@
 #include "core/error.h"
 #include "core/options.h"
 #include "core/runtime.h"
+#include "distributed/launch_env.h"
+#include "distributed/shard.h"
 #include "io/results_json.h"
 #include "metrics/evaluate/image_batches.h"
+#include "metrics/evaluate/shard_file.h"
 #include "metrics/reconstruction/recon_evaluation.h"
+#include "metrics/reconstruction/recon_shard.h"
 #include "models/autoencoder_kl.h"
 #include "models/lpips_vgg.h"
 #include "train/image_grid.h"
 
 namespace latentlab::tools {
+
+int recon_merge_main(int argc, const char* const* argv);
+
 int recon_main(int argc, const char* const* argv) {
-  std::string vae_path, vae_preset, data, out, grid_path;
+  if (argc > 1 && std::string(argv[1]) == "merge") {  // a verb beside the plain command
+    std::vector<const char*> args{"recon merge"};
+    args.insert(args.end(), argv + 2, argv + argc);
+    return recon_merge_main(static_cast<int>(args.size()), args.data());
+  }
+  std::string vae_path, vae_preset, data, out, grid_path, shard_spec;
   int64_t grid_images = 8;
   std::vector<std::string> lpips_paths;
   bool sample = false;
@@ -34,7 +49,11 @@ int recon_main(int argc, const char* const* argv) {
   options.add_list("lpips-weights", &lpips_paths,
                    "LPIPS-VGG weights: torchvision vgg16-397923af.pth and lpips weights/v0.1/vgg.pth "
                    "(repeat the option), or one file holding both; without it LPIPS is skipped");
-  options.add("out", &out, "Write the results JSON here (optional)");
+  options.add("out", &out, "Write the results JSON here (optional; required with --shard)");
+  options.add("shard", &shard_spec,
+              "Only shard i of n of the dataset (i/n: positions i, i + n, ...): saves its per-image values and "
+              "moments in X.npz next to --out X.json for `latentlab recon merge` (default: RANK/WORLD_SIZE when a "
+              "launcher sets them, else 0/1)");
   options.add("save-grid", &grid_path,
               "Write the first --grid-images originals (top row) over their reconstructions (bottom row) as a PNG "
               "here (.ppm in a build without OpenCV)");
@@ -51,7 +70,7 @@ int recon_main(int argc, const char* const* argv) {
                         "latentlab recon --vae vae.safetensors --data images:val --preprocess adm-center-crop "
                         "--res 256 --extractor-weights pt_inception-2015-12-05-6726825d.pth --lpips-weights "
                         "vgg16-397923af.pth --lpips-weights vgg.pth --out recon.json",
-                        "latentlab fid, latentlab vae info"});
+                        "latentlab recon merge, latentlab fid, latentlab vae info"});
   parser.add(options);
   parser.add(extractor_group);
   parser.add(runtime_group);
@@ -64,6 +83,8 @@ int recon_main(int argc, const char* const* argv) {
   if (!extractor_options.features.empty())
     fail_usage("--features", "recon's rFID uses the FID Inception only (it is FID); leave --features out");
   if (!grid_path.empty() && grid_images < 1) fail_usage("--grid-images", "must be >= 1, got {}", grid_images);
+  const distributed::Shard shard = distributed::resolve_shard(shard_spec, distributed::read_launch_env());
+  const std::string shard_file = shard.whole() ? "" : metrics::shard_file_for(out, "--out");
 
   // Cheap checks and loads first: a bad weights file fails before any image is decoded.
   const auto prep = datasets::make_preprocess(images.preprocess, images.resolution);
@@ -87,6 +108,7 @@ int recon_main(int argc, const char* const* argv) {
   datasets::PipelineOptions po;
   po.batch_size = images.batch_size;
   po.threads = rt.threads;
+  po.shard_index = shard.index, po.shard_count = shard.count;
   datasets::Pipeline pipeline(*source, po, prep.transform);
   ProgressBar bar("recon", pipeline.examples(), "img");
   const metrics::ImageBatches next = [&]() -> std::optional<at::Tensor> {
@@ -99,6 +121,8 @@ int recon_main(int argc, const char* const* argv) {
   ro.sample = sample;
   ro.seed = static_cast<uint64_t>(rt.seed);
   ro.grid_images = grid_path.empty() ? 0 : grid_images;
+  ro.noise_offset = shard.index, ro.noise_stride = shard.count;
+  ro.parts_only = !shard.whole();
   auto report = metrics::evaluate_reconstructions(next, vae, extractor.get(), lpips, ro);
   bar.finish();
 
@@ -106,6 +130,13 @@ int recon_main(int argc, const char* const* argv) {
   report.protocol["preprocess"] = prep.protocol;
   report.protocol["vae_sha256"] = vae.weights_sha256();
   report.protocol["vae_config"] = nlohmann::json::parse(vae.config().to_json_string());
+  if (!shard.whole()) {
+    report.protocol["shard"] = shard.str();
+    metrics::write_recon_shard(shard_file, pipeline.order(), report.parts, report.protocol);
+    report.results = {{"shard", shard.str()},
+                      {metrics::kKeyShardFile, std::filesystem::path(shard_file).filename().string()},
+                      {"count", report.count}};
+  }
   if (!out.empty()) {
     std::vector<io::InputRecord> inputs = {io::describe_input("vae", vae_path)};
     if (extractor) inputs.push_back(io::describe_input("extractor_weights", extractor_options.weights));
@@ -113,7 +144,11 @@ int recon_main(int argc, const char* const* argv) {
     io::write_results(out, io::make_results({"recon", rt.device, rt.threads, parser.resolved()}, report.protocol,
                                             inputs, report.results));
   }
-  std::cout << metrics::summarize_reconstruction(report.results);
+  if (shard.whole())
+    std::cout << metrics::summarize_reconstruction(report.results);
+  else
+    std::cout << fmt::format("{}: shard {} ({} images), per-image values in {}\n", out, shard.str(), report.count,
+                             shard_file);
   if (!grid_path.empty()) {
     // uint8 -> [-1, 1] -> tile_grid's rounding gives the same uint8 back.
     auto signed_unit = [](const at::Tensor& u8) { return u8.to(at::kFloat) / 127.5 - 1; };

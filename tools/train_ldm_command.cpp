@@ -3,29 +3,21 @@
 // options, joins the job, opens the teacher, and writes OUT/train-ldm.json.
 #include <iostream>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "core/error.h"
-#include "core/options.h"
-#include "core/runtime.h"
-#include "distributed/communicator.h"
 #include "io/results_json.h"
 #include "models/teacher.h"
 #include "train/ldm_trainer.h"
+#include "train_command_setup.h"
 
 namespace latentlab::tools {
 
 int train_ldm_main(int argc, const char* const* argv) {
   train::LdmTrainOptions options;
-  RuntimeOptions runtime;
-  distributed::DistributedOptions dist;
-  int64_t stop_at = 0;
-  OptionGroup group("Training"), dist_group("Data parallel"), runtime_group("Runtime");
+  TrainCommandSetup setup;
+  OptionGroup group("Training");
   options.register_options(group);
-  group.add("stop-at", &stop_at, "Stop (with a checkpoint) at this step, to continue later with --resume (0 = no)");
-  dist.register_options(dist_group);
-  runtime.register_options(runtime_group);
+  setup.register_options(&group);
   CommandParser parser({"train-ldm",
                         "Trains a class-conditional SiT on the latents of a store by flow matching (velocity, "
                         "linear path), with label dropout, the REPA alignment to a teacher's patch tokens, AdamW, "
@@ -36,13 +28,11 @@ int train_ldm_main(int argc, const char* const* argv) {
                         "runs/demo-ldm",
                         "latentlab cache, latentlab sample, latentlab train-vae"});
   parser.add(group);
-  parser.add(dist_group);
-  parser.add(runtime_group);
+  setup.add_groups(parser);
   if (!parser.parse(argc, argv)) return 0;
   options.validate();
-  if (stop_at < 0) fail_usage("--stop-at", "must be >= 0, got {}", stop_at);
-  const Runtime rt = apply_runtime(runtime);
-  const auto communicator = distributed::Communicator::from_environment(dist);
+  const Runtime rt = setup.start();
+  const auto& communicator = setup.communicator;
   options.seed = rt.seed;
   options.device = communicator->distributed() ? communicator->device() : rt.device;
 
@@ -50,10 +40,9 @@ int train_ldm_main(int argc, const char* const* argv) {
   if (!options.teacher.empty() && options.repa != "off") teacher = models::make_teacher(options.teacher);
   train::LdmTrainer trainer(options, teacher, communicator.get());
   trainer.resume();
-  const auto summary = trainer.run(stop_at);
+  const auto summary = trainer.run(setup.stop_at);
   if (!communicator->is_main()) return 0;
 
-  const nlohmann::json terms = train::terms_json(summary.last_terms);
   const bool complete = summary.complete(options.steps);
   nlohmann::json results = train::summary_results(summary, options.steps);
   nlohmann::json protocol = {{"task", "train-ldm"},
@@ -77,10 +66,7 @@ int train_ldm_main(int argc, const char* const* argv) {
   const std::string results_path = options.out + "/train-ldm.json";
   io::write_results(results_path, io::make_results({"train-ldm", options.device, rt.threads, parser.resolved()},
                                                    protocol, inputs, results));
-  std::cout << fmt::format(
-      "train-ldm: steps {} -> {} in {:.1f} s ({:.2f} steps/s), loss {:.4f}; {}\n", summary.start_step, summary.end_step,
-      summary.seconds, summary.steps_per_second, terms.value("total", 0.0),
-      complete ? "wrote " + options.out + "/sit.safetensors" : "checkpoint " + summary.last_checkpoint);
+  std::cout << train_summary_line("train-ldm", summary, options.steps, "loss", options.out + "/sit.safetensors");
   return 0;
 }
 

@@ -19,14 +19,13 @@
 #include "core/error.h"
 #include "core/options.h"
 #include "core/progress.h"
-#include "core/runtime.h"
 #include "datasets/dataset_spec.h"
-#include "distributed/communicator.h"
 #include "io/results_json.h"
 #include "metrics/probes/linear_probe.h"
 #include "models/teacher_procedural.h"
 #include "models/teacher_procedural_train.h"
 #include "train/teacher_trainer.h"
+#include "train_command_setup.h"
 
 namespace latentlab::tools {
 namespace {
@@ -42,7 +41,6 @@ struct TrainTeacherOptions {
   models::ProceduralTeacherConfig model;
   std::string dtype = "float32";
   train::TeacherTrainOptions train;
-  distributed::DistributedOptions dist;
 
   void register_options(OptionGroup& data, OptionGroup& net, OptionGroup& fit, OptionGroup& probe) {
     data.add("out", &out,
@@ -58,7 +56,6 @@ struct TrainTeacherOptions {
     net.add_choice("dtype", &dtype, {"float32", "float64"},
                    "Training precision (float64 for exactness checks; the weights are saved as float32)");
     train.register_options(fit);
-    dist.register_options(fit);
     probe.add("probe-factors", &probe_factors,
               "Fine factors to probe on tokens and on pixels, comma-separated (empty: none)");
     probe.add("probe-grid", &probe_grid, "Token grid side the probes see (tokens pooled to it, flattened)");
@@ -138,11 +135,10 @@ double probe_accuracy(const at::Tensor& features, const at::Tensor& labels, cons
 
 int train_teacher_main(int argc, const char* const* argv) {
   TrainTeacherOptions o;
-  RuntimeOptions runtime_options;
-  OptionGroup data_group("Data"), net_group("Network"), fit_group("Training"), probe_group("Fine-factor probes"),
-      runtime_group("Runtime");
+  TrainCommandSetup setup;
+  OptionGroup data_group("Data"), net_group("Network"), fit_group("Training"), probe_group("Fine-factor probes");
   o.register_options(data_group, net_group, fit_group, probe_group);
-  runtime_options.register_options(runtime_group);
+  setup.register_options(nullptr);
   CommandParser parser({"train-teacher",
                         "Trains the procedural teacher, a small conv network standing in for a foundation model, "
                         "to classify the coarse factors only, and probes what its tokens give away about the fine "
@@ -150,7 +146,8 @@ int train_teacher_main(int argc, const char* const* argv) {
                         "latentlab train-teacher [--config teacher.ini] [options] --out DIR",
                         "latentlab train-teacher --config configs/demo/teacher.ini --out runs/teacher",
                         "latentlab datasets make, docs/teachers.md"});
-  for (OptionGroup* g : {&data_group, &net_group, &fit_group, &probe_group, &runtime_group}) parser.add(*g);
+  for (OptionGroup* g : {&data_group, &net_group, &fit_group, &probe_group}) parser.add(*g);
+  setup.add_groups(parser);
   if (!parser.parse(argc, argv)) return 0;
   if (o.out.empty()) fail_usage("--out", "give the output directory");
   o.train.validate();
@@ -163,8 +160,8 @@ int train_teacher_main(int argc, const char* const* argv) {
     for (const auto& t : taught)
       if (name == t) fail_usage("--probe-factors", "'{}' is taught (--factors); probe fine factors only", name);
 
-  const Runtime runtime = apply_runtime(runtime_options);  // seeds the initialisation
-  const auto communicator = distributed::Communicator::from_environment(o.dist);
+  const Runtime runtime = setup.start();  // seeds the initialisation
+  const auto& communicator = setup.communicator;
   const auto read_start = std::chrono::steady_clock::now();
   const at::Device device(communicator->distributed() ? communicator->device() : runtime.device);
   const LoadedData train_data = load_dataset(o.dataset, "--dataset");

@@ -4,30 +4,22 @@
 // data parallel; rank 0 writes the outputs and prints the summary.
 #include <iostream>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "core/error.h"
-#include "core/options.h"
-#include "core/runtime.h"
 #include "datasets/dataset_spec.h"
-#include "distributed/communicator.h"
 #include "io/results_json.h"
 #include "models/teacher.h"
 #include "train/vae_trainer.h"
+#include "train_command_setup.h"
 
 namespace latentlab::tools {
 
 int train_vae_main(int argc, const char* const* argv) {
   train::VaeTrainOptions options;
-  RuntimeOptions runtime;
-  distributed::DistributedOptions distributed_options;
-  int64_t stop_at = 0;
-  OptionGroup group("Training"), distributed_group("Distributed"), runtime_group("Runtime");
+  TrainCommandSetup setup;
+  OptionGroup group("Training");
   options.register_options(group);
-  distributed_options.register_options(distributed_group);
-  group.add("stop-at", &stop_at, "Stop (with a checkpoint) at this step, to continue later with --resume (0 = no)");
-  runtime.register_options(runtime_group);
+  setup.register_options(&group);
   CommandParser parser({"train-vae",
                         "Trains an AutoencoderKL with L1/MSE + LPIPS + KL + GAN and, in vavae or sendvae mode, an "
                         "alignment to a frozen teacher's patch tokens; checkpoints and resumes exactly.",
@@ -35,16 +27,13 @@ int train_vae_main(int argc, const char* const* argv) {
                         "latentlab train-vae --config configs/demo/vae-plain.ini --out runs/vae-plain",
                         "latentlab vae info, latentlab recon, latentlab cache"});
   parser.add(group);
-  parser.add(distributed_group);
-  parser.add(runtime_group);
+  setup.add_groups(parser);
   if (!parser.parse(argc, argv)) return 0;
   options.validate();
-  if (stop_at < 0) fail_usage("--stop-at", "must be >= 0, got {}", stop_at);
-  const Runtime rt = apply_runtime(runtime);
+  const Runtime rt = setup.start();
   options.seed = rt.seed;
   options.device = rt.device;
-  std::shared_ptr<distributed::Communicator> communicator =
-      distributed::Communicator::from_environment(distributed_options);
+  const auto& communicator = setup.communicator;
   if (communicator->backend() == "nccl") options.device = communicator->device();  // cuda:LOCAL_RANK
 
   const auto source = datasets::open_dataset(options.dataset);
@@ -52,10 +41,9 @@ int train_vae_main(int argc, const char* const* argv) {
   if (options.uses_teacher()) teacher = models::make_teacher(options.teacher);
   train::VaeTrainer trainer(options, *source, teacher, communicator);
   trainer.resume();
-  const auto summary = trainer.run(stop_at);
+  const auto summary = trainer.run(setup.stop_at);
   if (!communicator->is_main()) return 0;
 
-  const nlohmann::json terms = train::terms_json(summary.last_terms);
   const bool complete = summary.complete(options.steps);
   nlohmann::json results = train::summary_results(summary, options.steps);
   results["world_size"] = communicator->world_size();
@@ -72,10 +60,7 @@ int train_vae_main(int argc, const char* const* argv) {
   const std::string results_path = options.out + "/train-vae.json";
   io::write_results(results_path, io::make_results({"train-vae", rt.device, rt.threads, parser.resolved()}, protocol,
                                                    inputs, results));
-  std::cout << fmt::format(
-      "train-vae: steps {} -> {} in {:.1f} s ({:.2f} steps/s), total loss {:.4f}; {}\n", summary.start_step,
-      summary.end_step, summary.seconds, summary.steps_per_second, terms.value("total", 0.0),
-      complete ? "wrote " + options.out + "/vae.safetensors" : "checkpoint " + summary.last_checkpoint);
+  std::cout << train_summary_line("train-vae", summary, options.steps, "total loss", options.out + "/vae.safetensors");
   return 0;
 }
 

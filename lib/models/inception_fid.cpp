@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 
 #include "models/inception_fid_blocks.h"
 
@@ -40,6 +41,19 @@ InceptionFID::InceptionFID() {
 }
 
 InceptionFID::~InceptionFID() = default;
+
+void InceptionFID::fold_batch_norms(bool fold) {
+  c10::NoGradGuard no_grad;
+  for (const auto& module : modules(/*include_self=*/false)) {
+    if (const auto conv = std::dynamic_pointer_cast<BasicConv2d>(module)) {
+      if (fold)
+        conv->fold_batch_norm();
+      else
+        conv->unfold_batch_norm();
+    }
+  }
+  folded_ = fold;
+}
 
 InceptionFIDOutputs InceptionFID::forward(const at::Tensor& x) {
   // block 0: 299 -> 147 (after the first max pool: 73)

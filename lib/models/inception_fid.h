@@ -58,7 +58,15 @@ class InceptionFID : public torch::nn::Module {
   // sizes ≥ 75 run too, with a different spatial size). Call in eval/inference mode; nothing is trained.
   InceptionFIDOutputs forward(const at::Tensor& x);
 
+  // Inference speed-up (inception_fid::BasicConv2d::fold_batch_norm): every batch norm folded into its
+  // convolution (true) or run as loaded (false, the default). Features move by float32 rounding only
+  // (docs/metrics.md "Speed"). Fold after moving the model and changing its memory format; loading weights
+  // refolds.
+  void fold_batch_norms(bool fold);
+  bool batch_norms_folded() const { return folded_; }
+
  private:
+  bool folded_ = false;
   std::shared_ptr<inception_fid::BasicConv2d> conv1a_, conv2a_, conv2b_, conv3b_, conv4a_;
   std::shared_ptr<inception_fid::InceptionA> mixed_5b_, mixed_5c_, mixed_5d_;
   std::shared_ptr<inception_fid::InceptionB> mixed_6a_;

@@ -10,6 +10,8 @@
 namespace latentlab::models::inception_fid {
 namespace {
 
+constexpr double kBatchNormEps = 0.001;  // the TF graph's and torchvision's
+
 // The pool branch of InceptionA/C/E_1: TF's 3×3 SAME average pool, which ignores the padding.
 at::Tensor average_pool_3x3(const at::Tensor& x) {
   return at::avg_pool2d(x, {3, 3}, {1, 1}, {1, 1}, /*ceil_mode=*/false, /*count_include_pad=*/false);
@@ -38,11 +40,27 @@ BasicConv2d::BasicConv2d(int64_t in_channels, int64_t out_channels, Pair kernel,
 }
 
 at::Tensor BasicConv2d::forward(const at::Tensor& x) {
+  if (batch_norm_folded()) {
+    auto y = at::conv2d(x, folded_weight_, folded_bias_, stride_, padding_);
+    return at::relu_(y);
+  }
   auto y = at::conv2d(x, weight_, {}, stride_, padding_);
   // What torch.nn.BatchNorm2d calls in eval mode; eps 0.001 as in the TF graph and torchvision.
   y = at::batch_norm(y, bn_weight_, bn_bias_, running_mean_, running_var_, /*training=*/false, /*momentum=*/0.1,
-                     /*eps=*/0.001, /*cudnn_enabled=*/true);
+                     kBatchNormEps, /*cudnn_enabled=*/true);
   return at::relu_(y);
+}
+
+void BasicConv2d::fold_batch_norm() {
+  const auto scale = bn_weight_.to(at::kDouble) / (running_var_.to(at::kDouble) + kBatchNormEps).sqrt();
+  folded_weight_ =
+      (weight_.to(at::kDouble) * scale.view({-1, 1, 1, 1})).to(at::kFloat).contiguous(weight_.suggest_memory_format());
+  folded_bias_ = (bn_bias_.to(at::kDouble) - running_mean_.to(at::kDouble) * scale).to(at::kFloat);
+}
+
+void BasicConv2d::unfold_batch_norm() {
+  folded_weight_.reset();
+  folded_bias_.reset();
 }
 
 InceptionA::InceptionA(int64_t in_channels, int64_t pool_features) {

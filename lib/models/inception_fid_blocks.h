@@ -32,8 +32,17 @@ class BasicConv2d : public torch::nn::Module {
   // x: (N, in, H, W) -> (N, out, H', W').
   at::Tensor forward(const at::Tensor& x);
 
+  // Folds the inference batch norm into the convolution for forward(): w' = w·s, b' = β − μ·s with
+  // s = γ/√(σ² + ε), computed in float64 and rounded once, in w's device and memory format. forward() then
+  // runs conv-with-bias → ReLU: one pass over the activations fewer, the same function up to float32
+  // rounding. The state-dict tensors stay as loaded; fold again after they or their device change.
+  void fold_batch_norm();
+  void unfold_batch_norm();
+  bool batch_norm_folded() const { return folded_weight_.defined(); }
+
  private:
   at::Tensor weight_, bn_weight_, bn_bias_, running_mean_, running_var_;
+  at::Tensor folded_weight_, folded_bias_;  // not registered: derived from the five above
   Pair stride_, padding_;
 };
 

@@ -42,4 +42,10 @@ void check_inception_images(const at::Tensor& images);
 // other dtype or shape.
 at::Tensor prepare_inception_input(const at::Tensor& images, InceptionResize mode);
 
+// The same values, channels-last (NHWC memory), as the CPU extractor runs the network. tf1-bilinear on the CPU
+// reads the uint8 pixels and writes each normalised output value once (no 299² float temporaries), with the
+// float operations of resize_bilinear_tf1 in the same order, so the result is bit-identical; other modes and
+// devices convert prepare_inception_input's result.
+at::Tensor prepare_inception_input_channels_last(const at::Tensor& images, InceptionResize mode);
+
 }  // namespace latentlab::models

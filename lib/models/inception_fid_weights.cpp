@@ -77,6 +77,7 @@ void load_inception_fid_state(InceptionFID& model, const io::NamedArrays& arrays
     auto source = io::to_tensor(*by_name.at(name));
     tensor.copy_(source.to(at::kFloat));
   }
+  if (model.batch_norms_folded()) model.fold_batch_norms(true);  // the folded copies follow the new weights
 }
 
 InceptionWeightsInfo load_inception_fid_weights(InceptionFID& model, const std::string& path) {

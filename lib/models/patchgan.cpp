@@ -131,7 +131,13 @@ at::Tensor PatchGANDiscriminator::forward(const at::Tensor& images) const {
   if (images.dim() != 4 || images.size(1) != config_.in_channels || images.size(2) < side || images.size(3) < side)
     fail(kSubject, "images must be N×{}×H×W with H, W ≥ {}, got {}", config_.in_channels, side,
          c10::str(images.sizes()));
-  return net_->main->forward(images);
+  if (!batch_norm_ || !net_->is_training()) return net_->main->forward(images);
+  at::Tensor x = images;
+  for (auto& layer : *net_->main) {
+    auto* norm = layer.ptr()->as<torch::nn::BatchNorm2d>();
+    x = norm ? batch_norm_(*norm, x) : layer.forward(x);
+  }
+  return x;
 }
 
 void PatchGANDiscriminator::train(bool on) {

@@ -25,11 +25,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
 #include "io/array.h"
+#include "models/batch_norm_function.h"
 
 namespace torch::nn {
 class Module;
@@ -86,6 +88,8 @@ class PatchGANDiscriminator {
 
   // Train mode: batch statistics, running stats updated. Eval: running stats. A new model is in train mode.
   void train(bool on = true);
+  // Replaces the BatchNorms' train-mode forward (SyncBatchNorm in data-parallel training); empty = their own.
+  void set_batch_norm(BatchNormFunction batch_norm) { batch_norm_ = std::move(batch_norm); }
   bool is_training() const;
 
   const PatchGANConfig& config() const { return config_; }
@@ -101,6 +105,7 @@ class PatchGANDiscriminator {
  private:
   PatchGANConfig config_;
   std::shared_ptr<PatchGANNet> net_;
+  BatchNormFunction batch_norm_;
 };
 
 }  // namespace latentlab::models

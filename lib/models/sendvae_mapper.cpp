@@ -112,7 +112,7 @@ void SendVAEMapperImpl::check_latent(const at::Tensor& z) const {
 
 at::Tensor SendVAEMapperImpl::normalize(const at::Tensor& z) {
   check_latent(z);
-  return latent_norm_->forward(z);
+  return batch_norm_ && latent_norm_->is_training() ? batch_norm_(*latent_norm_, z) : latent_norm_->forward(z);
 }
 
 at::Tensor SendVAEMapperImpl::map(const at::Tensor& zt) {

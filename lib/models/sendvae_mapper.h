@@ -35,6 +35,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "io/array.h"
+#include "models/batch_norm_function.h"
 #include "models/sendvae_mapper_block.h"
 
 namespace latentlab::models {
@@ -78,6 +79,8 @@ class SendVAEMapperImpl : public torch::nn::Module {
 
   // z: float N×C×h×w -> BatchNorm-normalised z (see the top of this file for train/eval).
   at::Tensor normalize(const at::Tensor& z);
+  // Replaces the latent BatchNorm's train-mode forward (SyncBatchNorm in data-parallel training); empty = its own.
+  void set_batch_norm(BatchNormFunction batch_norm) { batch_norm_ = std::move(batch_norm); }
   // zt: float N×C×h×w, h and w multiples of p -> tokens N×(h/p·w/p)×teacher_width.
   at::Tensor map(const at::Tensor& zt);
 
@@ -100,6 +103,7 @@ class SendVAEMapperImpl : public torch::nn::Module {
 
   SendVAEMapperConfig config_;
   torch::nn::BatchNorm2d latent_norm_{nullptr};
+  BatchNormFunction batch_norm_;
   torch::nn::Conv2d patch_proj_{nullptr};
   std::vector<SendVAEMapperBlock> blocks_;
   torch::nn::Sequential projector_{nullptr};

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "distributed/checkpoint_sync.h"
 #include "io/safetensors.h"
 
 namespace fs = std::filesystem;
@@ -31,6 +32,20 @@ std::vector<std::pair<int64_t, std::string>> list_checkpoints(const std::string&
 }
 
 }  // namespace
+
+std::string write_checkpoint_on_rank0(distributed::Communicator& communicator, const std::string& dir,
+                                      const Checkpoint& checkpoint, int keep) {
+  const std::string path = checkpoint_path(dir, checkpoint.step);
+  distributed::write_on_rank0(communicator, path, [&] { write_checkpoint(dir, checkpoint, keep); });
+  return path;
+}
+
+std::optional<std::string> checkpoint_to_resume(const std::string& resume, const std::string& dir) {
+  if (resume == "off") return std::nullopt;
+  if (resume == "auto") return latest_checkpoint(dir);
+  if (!fs::exists(resume)) fail_usage("--resume", "checkpoint '{}' does not exist", resume);
+  return resume;
+}
 
 std::string checkpoint_path(const std::string& dir, int64_t step) {
   return fmt::format("{}/step-{:07d}.safetensors", dir, step);

@@ -14,6 +14,10 @@
 
 #include "io/array.h"
 
+namespace latentlab::distributed {
+class Communicator;
+}
+
 namespace latentlab::train {
 
 inline constexpr const char* kCheckpointMetadataKey = "latentlab.checkpoint";
@@ -28,8 +32,15 @@ std::string checkpoint_path(const std::string& dir, int64_t step);  // DIR/step-
 // Writes the checkpoint, then removes all but the newest `keep` checkpoints of DIR (keep <= 0 keeps all).
 // Returns the path written.
 std::string write_checkpoint(const std::string& dir, const Checkpoint& checkpoint, int keep);
+// write_checkpoint on rank 0 of a data-parallel job (distributed::write_on_rank0: every rank waits until the
+// file is complete; one process just writes). Returns the path, the same on every rank.
+std::string write_checkpoint_on_rank0(distributed::Communicator& communicator, const std::string& dir,
+                                      const Checkpoint& checkpoint, int keep);
 // The checkpoint of DIR with the highest step, if any (temporary files of an interrupted write are ignored).
 std::optional<std::string> latest_checkpoint(const std::string& dir);
+// The checkpoint a trainer's --resume value names: none for "off", the newest in DIR for "auto" (none when DIR
+// holds none), else the file itself (usage UserError naming --resume when it does not exist).
+std::optional<std::string> checkpoint_to_resume(const std::string& resume, const std::string& dir);
 // UserError naming `path` when it is not a latentlab checkpoint.
 Checkpoint read_checkpoint(const std::string& path);
 

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/options.h"
 #include "models/sit_config.h"
+#include "train/option_checks.h"
 #include "train/precision.h"
 
 namespace latentlab::train {
@@ -65,18 +66,13 @@ void LdmTrainOptions::register_options(OptionGroup& g) {
 }
 
 void LdmTrainOptions::validate() {
-  const auto positive = [](const char* option, int64_t v) {
-    if (v < 1) fail_usage(option, "must be >= 1, got {}", v);
-  };
-  const auto non_negative = [](const char* option, int64_t v) {
-    if (v < 0) fail_usage(option, "must be >= 0, got {}", v);
-  };
   if (store.empty()) fail_usage("--store", "is required (a latent store from `latentlab cache`)");
-  positive("--batch-size", batch_size);
-  positive("--steps", steps);
-  positive("--checkpoint-every", checkpoint_every);
-  positive("--log-every", log_every);
-  positive("--grid-steps", grid_steps);
+  for (const auto& [option, v] : {std::pair{"--batch-size", int64_t{batch_size}},
+                                  {"--steps", int64_t{steps}},
+                                  {"--checkpoint-every", int64_t{checkpoint_every}},
+                                  {"--log-every", int64_t{log_every}},
+                                  {"--grid-steps", int64_t{grid_steps}}})
+    require_at_least_one(option, v);
   for (const auto& [option, v] : {std::pair{"--num-classes", num_classes},
                                   {"--hidden-size", hidden_size},
                                   {"--depth", depth},
@@ -88,7 +84,7 @@ void LdmTrainOptions::validate() {
                                   {"--grid-images", int64_t{grid_images}},
                                   {"--keep-checkpoints", int64_t{keep_checkpoints}},
                                   {"--res", int64_t{resolution}}})
-    non_negative(option, v);
+    require_non_negative(option, static_cast<double>(v));
   if (latent_norm != "channel" && latent_norm != "scalar" && latent_norm != "fixed")
     fail_usage("--latent-norm", "must be channel, scalar or fixed, got '{}'", latent_norm);
   if (!(latent_scale > 0)) fail_usage("--latent-scale", "must be > 0, got {}", latent_scale);
@@ -97,15 +93,12 @@ void LdmTrainOptions::validate() {
   time_sampling.validate("--time-sampling");
   if (repa != "auto" && repa != "on" && repa != "off") fail_usage("--repa", "must be auto, on or off, got '{}'", repa);
   if (!(repa_weight >= 0)) fail_usage("--repa-weight", "must be >= 0, got {}", repa_weight);
-  if (!(lr > 0)) fail_usage("--lr", "must be > 0, got {}", lr);
-  if (!(adam_eps > 0)) fail_usage("--adam-eps", "must be > 0, got {}", adam_eps);
-  for (const auto& [option, v] : {std::pair{"--beta1", beta1}, {"--beta2", beta2}})
-    if (!(v >= 0 && v < 1)) fail_usage(option, "must be in [0, 1), got {}", v);
+  require_adamw(lr, beta1, beta2, adam_eps);
   for (const auto& [option, v] : {std::pair{"--weight-decay", weight_decay}, {"--grad-clip", grad_clip}})
-    if (!(v >= 0)) fail_usage(option, "must be >= 0, got {}", v);
-  if (!(ema == 0.0 || (ema > 0.0 && ema < 1.0))) fail_usage("--ema", "must be 0 (off) or in (0, 1), got {}", ema);
-  if (!(grid_cfg >= 0)) fail_usage("--grid-cfg", "must be >= 0, got {}", grid_cfg);
-  if (resume.empty()) fail_usage("--resume", "must be auto, off or a checkpoint file");
+    require_non_negative(option, v);
+  require_ema(ema);
+  require_non_negative("--grid-cfg", grid_cfg);
+  require_resume(resume);
   models::SiTConfig::preset_config(preset);  // names the known presets when unknown
   parse_precision(precision, "--precision");
   schedule.total_steps = steps;

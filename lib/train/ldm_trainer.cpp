@@ -8,12 +8,10 @@
 #include <ATen/core/grad_mode.h>
 #include <fmt/format.h>
 #include <torch/nn/module.h>
-#include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 #include <nlohmann/json.hpp>
 
 #include "cache/cache_latents.h"
-#include "core/compat.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/progress.h"
@@ -33,6 +31,8 @@
 #include "train/ldm_sample_grid.h"
 #include "train/optimizer_state.h"
 #include "train/precision.h"
+#include "train/step_log.h"
+#include "train/step_tail.h"
 
 namespace fs = std::filesystem;
 
@@ -40,10 +40,6 @@ namespace latentlab::train {
 namespace {
 
 constexpr uint64_t kStepStream = 0x5EEDF10Full;  // the per-step draws of train_step
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 // REPA's alignment (sihyun-yu/REPA loss.py): −cos(projection, teacher token) per token, averaged over tokens
 // and the batch; both sides L2-normalised with F.normalize's eps 1e-12.
@@ -221,12 +217,10 @@ LdmTrainer::Losses LdmTrainer::losses(const LdmBatch& batch, int64_t draw_step) 
 
 // The terms as means over ranks (equal per-rank batches: the global batch's values).
 static LossTerms mean_terms(distributed::Communicator& comm, const LdmTrainer::Losses& l, bool repa) {
-  at::Tensor values = at::stack({l.denoise.detach(), l.repa.detach(), l.total.detach()}).to(at::kCPU, at::kDouble);
-  comm.all_reduce(values);
-  values = values / comm.world_size();
-  LossTerms terms{{"denoise", values[0].item<double>()}};
-  if (repa) terms.emplace_back("repa", values[1].item<double>());
-  terms.emplace_back("total", values[2].item<double>());
+  LossTerms terms{{"denoise", l.denoise.item<double>()}};
+  if (repa) terms.emplace_back("repa", l.repa.item<double>());
+  terms.emplace_back("total", l.total.item<double>());
+  average_terms(comm, terms);
   return terms;
 }
 
@@ -238,19 +232,13 @@ LossTerms LdmTrainer::evaluate(const LdmBatch& batch, int64_t draw_step) {
 LossTerms LdmTrainer::train_step(const LdmBatch& batch) {
   State& s = *s_;
   const auto& o = s.o;
-  const double lr = o.schedule.learning_rate(o.lr, s.step);
-  compat::set_learning_rate(*s.optimizer, lr);
+  const double lr = apply_schedule(*s.optimizer, o.schedule, o.lr, s.step);
   const Losses l = losses(batch, s.step);
   LossTerms terms = mean_terms(*s.comm, l, s.repa);
   check_finite(terms, s.step + 1, s.last_checkpoint);  // 1-based, as in the log
 
-  s.optimizer->zero_grad();
-  s.sync->prepare();
-  l.total.backward();
-  s.sync->finish();
-  if (o.grad_clip > 0)
-    terms.emplace_back("grad_norm", torch::nn::utils::clip_grad_norm_(s.sit.module().parameters(), o.grad_clip));
-  s.optimizer->step();
+  const auto norm = backward_and_step(*s.optimizer, s.sync.get(), l.total, s.sit.module().parameters(), o.grad_clip);
+  if (norm) terms.emplace_back("grad_norm", *norm);
   if (s.ema) s.ema->update(s.sit.module());
   terms.emplace_back("lr", lr);
   ++s.step;
@@ -273,23 +261,14 @@ void LdmTrainer::save_checkpoint() {
   append_prefixed(c.tensors, "sit.", s.sit.state_arrays());
   if (s.ema) append_prefixed(c.tensors, "ema.", s.ema->state_arrays());
   c.tensors.emplace_back("optim.sit", optimizer_state_array(*s.optimizer));
-  const std::string path = checkpoint_path(s.checkpoint_dir(), s.step);
-  distributed::write_on_rank0(*s.comm, path, [&] { write_checkpoint(s.checkpoint_dir(), c, s.o.keep_checkpoints); });
-  s.last_checkpoint = path;
+  s.last_checkpoint = write_checkpoint_on_rank0(*s.comm, s.checkpoint_dir(), c, s.o.keep_checkpoints);
 }
 
 int64_t LdmTrainer::resume() {
   State& s = *s_;
-  std::string path;
-  if (s.o.resume == "off") return 0;
-  if (s.o.resume == "auto") {
-    const auto latest = latest_checkpoint(s.checkpoint_dir());
-    if (!latest) return 0;
-    path = *latest;
-  } else {
-    path = s.o.resume;
-    if (!fs::exists(path)) fail_usage("--resume", "checkpoint '{}' does not exist", path);
-  }
+  const auto found = checkpoint_to_resume(s.o.resume, s.checkpoint_dir());
+  if (!found) return 0;
+  const std::string& path = *found;
   const Checkpoint c = read_checkpoint(path);
   if (!c.state.contains("sit_config") || !c.state.contains("latent_norm"))
     fail(path, "is not a train-ldm checkpoint (no sit_config / latent_norm in its state)");
@@ -343,40 +322,28 @@ LdmTrainSummary LdmTrainer::run(int64_t stop_at) {
   if (main) fs::create_directories(o.out);
   const int64_t end = stop_at > 0 && stop_at < o.steps ? stop_at : o.steps;
   std::optional<JsonlLog> log;
-  if (main) log.emplace(o.out + "/log.jsonl", s.step);
+  std::optional<StepLogWriter> records;
+  if (main) records.emplace(log.emplace(o.out + "/log.jsonl", s.step));
   LdmTrainSummary summary;
   summary.start_step = s.step;
   summary.repa = s.repa;
   const int64_t steps_per_epoch = s.reader->rows() / o.batch_size;
   const auto start = std::chrono::steady_clock::now();
-  auto window_start = start;
-  int64_t window_steps = 0;
   {
     std::optional<ProgressBar> bar;
     if (main) bar.emplace("train-ldm", end - s.step, "step");
     while (s.step < end) {
       const LossTerms terms = train_step(s.batches->get(s.step));
-      ++window_steps;
       if (bar) bar->advance();
-      if (log && (s.step % o.log_every == 0 || s.step == end)) {
-        nlohmann::json record = {{"step", s.step}, {"epoch", (s.step - 1) / steps_per_epoch}};
-        for (const auto& [name, value] : terms) record[name] = value;
-        record["steps_per_s"] = window_steps / std::max(1e-9, seconds_since(window_start));
-        record["elapsed_s"] = seconds_since(start);
-        log->write(record);
-        window_start = std::chrono::steady_clock::now();
-        window_steps = 0;
-      }
+      if (records) records->count_step();
+      if (records && (s.step % o.log_every == 0 || s.step == end))
+        records->write(s.step, (s.step - 1) / steps_per_epoch, terms);
       if (s.step % o.checkpoint_every == 0 || s.step == end) save_checkpoint();
       if (grid && o.grid_every > 0 && s.step % o.grid_every == 0 && s.step < o.steps)
         grid->write(averaged_copy(s.sit, s.ema.get()), s.step);
     }
   }
-  summary.end_step = s.step;
-  summary.seconds = seconds_since(start);
-  summary.steps_per_second = (summary.end_step - summary.start_step) / std::max(1e-9, summary.seconds);
-  summary.last_terms = s.last_terms;
-  summary.last_checkpoint = s.last_checkpoint;
+  summary.finish(s.step, seconds_since(start), s.last_terms, s.last_checkpoint);
   if (s.step >= o.steps) {
     save_final();
     if (grid) grid->write(averaged_copy(s.sit, s.ema.get()), s.step);

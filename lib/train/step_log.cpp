@@ -13,6 +13,10 @@ double seconds_between(std::chrono::steady_clock::time_point from, std::chrono::
 
 }  // namespace
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return seconds_between(start, std::chrono::steady_clock::now());
+}
+
 StepLogWriter::StepLogWriter(JsonlLog& log)
     : log_(log), start_(std::chrono::steady_clock::now()), window_start_(start_) {}
 

@@ -10,6 +10,9 @@
 
 namespace latentlab::train {
 
+// Seconds from `start` until now (steady clock).
+double seconds_since(std::chrono::steady_clock::time_point start);
+
 class StepLogWriter {
  public:
   explicit StepLogWriter(JsonlLog& log);

@@ -1,6 +1,7 @@
 // TeacherTrainOptions: the training options of `latentlab train-teacher` (docs/teachers.md).
 #include "core/error.h"
 #include "core/options.h"
+#include "train/option_checks.h"
 #include "train/teacher_trainer.h"
 
 namespace latentlab::train {
@@ -21,18 +22,18 @@ void TeacherTrainOptions::register_options(OptionGroup& g) {
 }
 
 void TeacherTrainOptions::validate() {
-  if (steps < 1) fail_usage("--steps", "must be >= 1, got {}", steps);
-  if (batch_size < 1) fail_usage("--batch-size", "must be >= 1, got {}", batch_size);
+  require_at_least_one("--steps", steps);
+  require_at_least_one("--batch-size", batch_size);
   if (!(lr > 0)) fail_usage("--lr", "must be positive, got {}", lr);
-  if (!(weight_decay >= 0)) fail_usage("--weight-decay", "must be >= 0, got {}", weight_decay);
-  if (!(grad_clip >= 0)) fail_usage("--grad-clip", "must be >= 0, got {}", grad_clip);
-  if (schedule.warmup_steps < 0) fail_usage("--warmup", "must be >= 0, got {}", schedule.warmup_steps);
+  require_non_negative("--weight-decay", weight_decay);
+  require_non_negative("--grad-clip", grad_clip);
+  require_non_negative("--warmup", static_cast<double>(schedule.warmup_steps));
   if (schedule.kind == "cosine" && schedule.warmup_steps >= steps)
     fail_usage("--warmup", "must be below --steps ({}) for a cosine schedule, got {}", steps, schedule.warmup_steps);
-  if (checkpoint_every < 0) fail_usage("--checkpoint-every", "must be >= 0, got {}", checkpoint_every);
-  if (keep_checkpoints < 0) fail_usage("--keep-checkpoints", "must be >= 0, got {}", keep_checkpoints);
-  if (log_every < 1) fail_usage("--log-every", "must be >= 1, got {}", log_every);
-  if (resume.empty()) fail_usage("--resume", "must be auto, off or a checkpoint file");
+  require_non_negative("--checkpoint-every", static_cast<double>(checkpoint_every));
+  require_non_negative("--keep-checkpoints", static_cast<double>(keep_checkpoints));
+  require_at_least_one("--log-every", log_every);
+  require_resume(resume);
   schedule.total_steps = steps;
   schedule.validate("--");
 }

@@ -6,15 +6,12 @@
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
-#include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 #include <nlohmann/json.hpp>
 
-#include "core/compat.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "distributed/batch_split.h"
-#include "distributed/checkpoint_sync.h"
 #include "distributed/communicator.h"
 #include "distributed/gradient_sync.h"
 #include "distributed/module_sync.h"
@@ -25,6 +22,7 @@
 #include "train/optimizer_state.h"
 #include "train/rng_state.h"
 #include "train/step_log.h"
+#include "train/step_tail.h"
 
 namespace fs = std::filesystem;
 
@@ -40,10 +38,6 @@ io::NamedArrays exact_state(torch::nn::Module& module) {
   for (const auto& item : module.named_buffers())
     out.emplace_back(item.key(), io::to_array(item.value().detach().cpu().contiguous(), item.key()));
   return out;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace
@@ -97,36 +91,26 @@ models::ProceduralTeacherNet& TeacherTrainer::net() {
 
 LossTerms TeacherTrainer::train_step() {
   State& s = *s_;
-  const double lr = s.o.schedule.learning_rate(s.o.lr, s.step);
-  compat::set_learning_rate(*s.optimizer, lr);
+  const double lr = apply_schedule(*s.optimizer, s.o.schedule, s.o.lr, s.step);
   const auto rows = distributed::rank_batch(s.plan, s.step, s.comm.rank(), s.comm.world_size());
   const at::Tensor index = at::tensor(rows, at::kLong);
   const at::Tensor x = models::network_input(s.net, s.data.images.index_select(0, index), s.device);
   const auto logits = s.net->head_logits(s.net->token_map(x));
-  std::vector<at::Tensor> parts;
+  const auto& factors = s.net->config().factors;
+  LossTerms terms;
   at::Tensor total = at::zeros({}, x.options());
   for (size_t h = 0; h < logits.size(); ++h) {
-    parts.push_back(at::cross_entropy_loss(logits[h], s.data.targets[h].index_select(0, index).to(s.device)));
-    total = total + parts.back();
+    const at::Tensor ce = at::cross_entropy_loss(logits[h], s.data.targets[h].index_select(0, index).to(s.device));
+    total = total + ce;
+    terms.emplace_back("ce_" + factors[h], ce.item<double>());
   }
-  parts.push_back(total);
+  terms.emplace_back("total", total.item<double>());
   // The logged terms are the means over ranks, so that every rank stops on the same non-finite value.
-  at::Tensor values = at::stack(parts).detach().to(at::kDouble).contiguous();
-  s.comm.all_reduce(values);
-  values = (values / s.comm.world_size()).cpu();
-  LossTerms terms;
-  const auto& factors = s.net->config().factors;
-  for (size_t h = 0; h < factors.size(); ++h) terms.emplace_back("ce_" + factors[h], values[h].item<double>());
-  terms.emplace_back("total", values[factors.size()].item<double>());
+  average_terms(s.comm, terms);
   check_finite(terms, s.step + 1, s.last_checkpoint);  // 1-based, as in the log
 
-  s.optimizer->zero_grad();
-  s.sync->prepare();
-  total.backward();
-  s.sync->finish();
-  if (s.o.grad_clip > 0)
-    terms.emplace_back("grad_norm", torch::nn::utils::clip_grad_norm_(s.net->parameters(), s.o.grad_clip));
-  s.optimizer->step();
+  const auto norm = backward_and_step(*s.optimizer, s.sync.get(), total, s.net->parameters(), s.o.grad_clip);
+  if (norm) terms.emplace_back("grad_norm", *norm);
   terms.emplace_back("lr", lr);
   s.losses.push_back(terms[factors.size()].second);
   ++s.step;
@@ -148,23 +132,15 @@ void TeacherTrainer::save_checkpoint() {
   c.tensors.emplace_back("optim.teacher", optimizer_state_array(*s.optimizer));
   c.tensors.emplace_back("train.losses", io::to_array(at::tensor(s.losses, at::kDouble), "losses"));
   append_prefixed(c.tensors, "", capture_rng_states({}));
-  const std::string path = checkpoint_path(s.checkpoint_dir(), s.step);
-  distributed::write_on_rank0(s.comm, path, [&] { write_checkpoint(s.checkpoint_dir(), c, s.o.keep_checkpoints); });
-  s.last_checkpoint = path;
+  s.last_checkpoint = write_checkpoint_on_rank0(s.comm, s.checkpoint_dir(), c, s.o.keep_checkpoints);
 }
 
 int64_t TeacherTrainer::resume() {
   State& s = *s_;
-  if (s.o.resume == "off") return 0;
-  std::string path = s.o.resume;
-  if (s.o.resume == "auto") {
-    if (s.o.out.empty()) return 0;
-    const auto latest = latest_checkpoint(s.checkpoint_dir());
-    if (!latest) return 0;
-    path = *latest;
-  } else if (!fs::exists(path)) {
-    fail_usage("--resume", "checkpoint '{}' does not exist", path);
-  }
+  if (s.o.resume == "auto" && s.o.out.empty()) return 0;  // nowhere to look
+  const auto found = checkpoint_to_resume(s.o.resume, s.checkpoint_dir());
+  if (!found) return 0;
+  const std::string& path = *found;
   const Checkpoint c = read_checkpoint(path);
   const auto config = c.state.value("teacher_config", nlohmann::json());
   if (config != nlohmann::json::parse(s.net->config().to_json_string()))

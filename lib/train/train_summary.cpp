@@ -1,6 +1,16 @@
 #include "train/train_summary.h"
 
+#include <algorithm>
+
 namespace latentlab::train {
+
+void TrainSummary::finish(int64_t end, double elapsed_seconds, const LossTerms& terms, const std::string& checkpoint) {
+  end_step = end;
+  seconds = elapsed_seconds;
+  steps_per_second = (end_step - start_step) / std::max(1e-9, seconds);
+  last_terms = terms;
+  last_checkpoint = checkpoint;
+}
 
 nlohmann::json terms_json(const LossTerms& terms) {
   nlohmann::json out = nlohmann::json::object();

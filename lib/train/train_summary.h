@@ -19,6 +19,9 @@ struct TrainSummary {
   std::string last_checkpoint;
 
   bool complete(int64_t total_steps) const { return end_step >= total_steps; }
+  // The end of a run: its last step, its duration (steps_per_second follows from start_step), last terms and
+  // checkpoint.
+  void finish(int64_t end, double elapsed_seconds, const LossTerms& terms, const std::string& checkpoint);
 };
 
 // The named last terms as a JSON object ({"total": …, …}).

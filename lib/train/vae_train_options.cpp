@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/options.h"
 #include "models/gan_losses.h"
+#include "train/option_checks.h"
 #include "train/precision.h"
 
 namespace latentlab::train {
@@ -71,29 +72,28 @@ void VaeTrainOptions::register_options(OptionGroup& g) {
   g.add("grid-images", &grid_images, "Images in a reconstruction grid (dataset items 0..N−1)");
   g.add_choice("precision", &precision, {"fp32", "bf16", "fp16"}, "Forward precision (bf16 autocast; fp16 refused)");
   g.add("resume", &resume, "auto (latest checkpoint in OUT/checkpoints), off, or a checkpoint file");
+  g.add_choice("sync-batchnorm", &sync_batchnorm, {"on", "off"},
+               "With several ranks: PatchGAN's and the mapper's BatchNorms use the global batch's statistics "
+               "(SyncBatchNorm) or each rank's own (off)");
 }
 
 void VaeTrainOptions::validate() {
-  const auto positive = [](const char* option, int64_t v) {
-    if (v < 1) fail_usage(option, "must be >= 1, got {}", v);
-  };
-  const auto non_negative = [](const char* option, double v) {
-    if (!(v >= 0.0)) fail_usage(option, "must be >= 0, got {}", v);
-  };
-  positive("--batch-size", batch_size);
-  positive("--data-threads", data_threads);
-  positive("--steps", steps);
-  positive("--checkpoint-every", checkpoint_every);
-  positive("--log-every", log_every);
-  positive("--disc-layers", disc_layers);
-  positive("--disc-channels", disc_channels);
-  positive("--mapper-projector", mapper_projector);
-  if (resolution < 0) fail_usage("--res", "must be >= 0, got {}", resolution);
-  if (grid_every < 0) fail_usage("--grid-every", "must be >= 0, got {}", grid_every);
-  if (grid_images < 0) fail_usage("--grid-images", "must be >= 0, got {}", grid_images);
-  if (keep_checkpoints < 0) fail_usage("--keep-checkpoints", "must be >= 0, got {}", keep_checkpoints);
-  if (gan_start < 0) fail_usage("--gan-start", "must be >= 0, got {}", gan_start);
-  if (mapper_depth < 0) fail_usage("--mapper-depth", "must be >= 0, got {}", mapper_depth);
+  for (const auto& [option, v] : {std::pair{"--batch-size", int64_t{batch_size}},
+                                  {"--data-threads", int64_t{data_threads}},
+                                  {"--steps", steps},
+                                  {"--checkpoint-every", checkpoint_every},
+                                  {"--log-every", log_every},
+                                  {"--disc-layers", int64_t{disc_layers}},
+                                  {"--disc-channels", int64_t{disc_channels}},
+                                  {"--mapper-projector", int64_t{mapper_projector}}})
+    require_at_least_one(option, v);
+  for (const auto& [option, v] : {std::pair{"--res", double(resolution)},
+                                  {"--grid-every", double(grid_every)},
+                                  {"--grid-images", double(grid_images)},
+                                  {"--keep-checkpoints", double(keep_checkpoints)},
+                                  {"--gan-start", double(gan_start)},
+                                  {"--mapper-depth", double(mapper_depth)}})
+    require_non_negative(option, v);
   for (const auto& [option, v] :
        {std::pair{"--mapper-patch", mapper_patch}, {"--mapper-width", mapper_width}, {"--mapper-heads", mapper_heads}})
     if (v < 0) fail_usage(option, "must be >= 0 (0 = automatic), got {}", v);
@@ -110,19 +110,18 @@ void VaeTrainOptions::validate() {
                                   {"--disc-lr", disc_lr},
                                   {"--weight-decay", weight_decay},
                                   {"--grad-clip", grad_clip}})
-    non_negative(option, v);
-  if (!(lr > 0)) fail_usage("--lr", "must be > 0, got {}", lr);
-  if (!(adam_eps > 0)) fail_usage("--adam-eps", "must be > 0, got {}", adam_eps);
-  for (const auto& [option, v] : {std::pair{"--beta1", beta1}, {"--beta2", beta2}})
-    if (!(v >= 0 && v < 1)) fail_usage(option, "must be in [0, 1), got {}", v);
-  if (!(ema == 0.0 || (ema > 0.0 && ema < 1.0))) fail_usage("--ema", "must be 0 (off) or in (0, 1), got {}", ema);
+    require_non_negative(option, v);
+  require_adamw(lr, beta1, beta2, adam_eps);
+  require_ema(ema);
   if (mode != "plain" && mode != "vavae" && mode != "sendvae")
     fail_usage("--mode", "must be plain, vavae or sendvae, got '{}'", mode);
   if (uses_teacher() && teacher.empty()) fail_usage("--teacher", "is required with --mode {}", mode);
   if (lpips_weight > 0 && lpips_weights.empty())
     fail_usage("--lpips-weights", "are required when --lpips-weight > 0 (set lpips-weight = 0 for offline runs)");
   if (lpips_weights.size() > 2) fail_usage("--lpips-weights", "takes one or two files, got {}", lpips_weights.size());
-  if (resume.empty()) fail_usage("--resume", "must be auto, off or a checkpoint file");
+  if (sync_batchnorm != "on" && sync_batchnorm != "off")
+    fail_usage("--sync-batchnorm", "must be on or off, got '{}'", sync_batchnorm);
+  require_resume(resume);
   parse_precision(precision, "--precision");
   models::parse_discriminator_loss(disc_loss, "--disc-loss");
   models::parse_generator_loss(gen_loss, "--gen-loss");

@@ -82,6 +82,11 @@ struct VaeTrainOptions {
   std::string resume = "auto";  // auto (latest in OUT/checkpoints if any) | off | a checkpoint file
   int64_t seed = 0;
   std::string device = "cpu";
+  std::string sync_batchnorm = "on";  // on | off: with several ranks, BatchNorm statistics over the global batch
+
+  // Not an option: run the generator step's pass through the discriminator with D's parameters requiring
+  // gradients, as before they were frozen there (for the equality test and bench_vae_train_step).
+  bool disc_grads_in_generator_step = false;
 
   void register_options(OptionGroup& group);
   // Usage UserErrors naming the option for any bad value. Sets schedule.total_steps.

@@ -4,7 +4,8 @@
 // λ_align·(1 − mean patch cosine) of the Send-VAE mapper on the noised normalised latent (sendvae,
 // models/sendvae_mapper*.h). One step (REPA-E's order): VAE forward on the batch, loss, AdamW step of the VAE
 // (+ mapper or projection), then the discriminator's own AdamW step on x and x̂.detach() when the GAN is on
-// (step ≥ gan-start and gan-weight > 0). Losses in docs/training.md.
+// (step ≥ gan-start and gan-weight > 0). The generator's pass through the discriminator runs with D's
+// parameters frozen, so its backward forms no D weight gradients. Losses in docs/training.md.
 //
 // Determinism: every draw after construction comes from one seeded CPU generator (posterior samples, noise
 // injection); data order is the pipeline's seeded per-epoch permutation (seed + epoch) and the position in it
@@ -13,10 +14,12 @@
 // Data parallel (docs/distributed.md): given a distributed Communicator, rank r of n trains on positions
 // r, r + n, ... of each global batch of --batch-size (the pipeline's shard r/n with batch B/n), with the
 // parameters broadcast from rank 0 at the start, the gradients of the VAE (+ mapper / projection) and of
-// the discriminator averaged in overlapped buckets, BatchNorm buffers (mapper, discriminator) averaged every
-// step, the posterior noise drawn for the whole global batch on every rank (so that n ranks use the single
-// process's noise), and rank 0 writing checkpoints and final weights while the others wait. The checkpoint's
-// position counts global examples, so a run resumes with any world size that divides the batch.
+// the discriminator averaged in overlapped buckets, the BatchNorms (mapper, discriminator) normalising with
+// the global batch's statistics (SyncBatchNorm; --sync-batchnorm off: per rank, buffers averaged every
+// step), the posterior noise and the mapper's noise injection drawn for the whole global batch on every
+// rank (so that n ranks use the single process's draws), and rank 0 writing checkpoints and final weights
+// while the others wait. The checkpoint's position counts global examples, so a run resumes with any world
+// size that divides the batch.
 #pragma once
 
 #include <cstdint>
@@ -73,7 +76,7 @@ class VaeTrainer {
   models::AutoencoderKL& vae();
   const std::string& last_checkpoint() const;
 
-  struct State;  // defined in vae_trainer.cpp
+  struct State;  // train/vae_trainer_state.h
 
  private:
   std::unique_ptr<State> s_;

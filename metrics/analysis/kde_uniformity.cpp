@@ -4,6 +4,7 @@
 #include <random>
 
 #include <ATen/ATen.h>
+#include <fmt/format.h>
 
 #include "core/error.h"
 
@@ -47,11 +48,45 @@ at::Tensor pca_2d(const at::Tensor& rows) {
   LATENTLAB_ASSERT(rows.dim() == 2 && rows.size(1) >= 2, "PCA to 2-D needs at least 2 columns");
   const auto centred = rows.to(at::kDouble) - rows.to(at::kDouble).mean(0, true);
   const auto svd = at::linalg_svd(centred, /*full_matrices=*/false);
-  return at::mm(centred, std::get<2>(svd).slice(0, 0, 2).t());
+  const auto scores = at::mm(centred, std::get<2>(svd).slice(0, 0, 2).t());
+  // svd_flip (u-based): the largest |score| of each component is positive, so the signs are reproducible.
+  const auto largest = scores.abs().argmax(0).view({1, -1});
+  return scores * at::sign(scores.gather(0, largest));
 }
 
-double kde_gini(const at::Tensor& normalised_pixels) {
-  return gini_coefficient(gaussian_kde_self_density(pca_2d(normalised_pixels)));
+double density_gini(const at::Tensor& points) {
+  return gini_coefficient(gaussian_kde_self_density(points));
+}
+
+Projection parse_projection(const std::string& text, const std::string& subject) {
+  if (text == "tsne" || text == "t-sne") return Projection::tsne;
+  if (text == "pca" || text == "pca-2d") return Projection::pca;
+  fail_usage(subject, "unknown projection '{}' (known: tsne, pca)", text);
+}
+
+bool comparable_with_va_vae(const UniformityOptions& o) {
+  return o.projection == Projection::tsne && o.tsne.perplexity == 30.0 && o.tsne.iterations == 1000 &&
+         o.pixels == 10000;
+}
+
+namespace {
+
+// The run's 2-D points, on the pixels' device; `kl` gets t-SNE's final KL (NaN for PCA).
+at::Tensor project(const at::Tensor& pixels, const UniformityOptions& options, uint64_t seed, double& kl) {
+  kl = std::nan("");
+  if (options.projection == Projection::pca) return pca_2d(pixels);
+  auto tsne_options = options.tsne;
+  tsne_options.seed = seed;
+  const auto r = tsne(pixels, tsne_options);
+  kl = r.kl;
+  return r.embedding.to(pixels.device());
+}
+
+}  // namespace
+
+double kde_gini(const at::Tensor& normalised_pixels, const UniformityOptions& options, uint64_t seed) {
+  double kl = 0;
+  return density_gini(project(normalised_pixels, options, seed, kl));
 }
 
 at::Tensor sample_pixels(const at::Tensor& latents, int64_t count, uint64_t seed) {
@@ -77,22 +112,44 @@ at::Tensor normalised_pixels(const at::Tensor& latents, const std::vector<double
 
 nlohmann::json kde_uniformity(const at::Tensor& latents, const std::vector<double>& channel_mean,
                               const std::vector<double>& channel_std, const UniformityOptions& options) {
-  std::vector<double> ginis;
-  for (int64_t r = 0; r < options.runs; ++r)
-    ginis.push_back(kde_gini(normalised_pixels(latents, channel_mean, channel_std, options.pixels, options.seed + r)));
+  std::vector<double> ginis, kls;
+  for (int64_t r = 0; r < options.runs; ++r) {
+    const uint64_t seed = options.seed + static_cast<uint64_t>(r);
+    double kl = 0;
+    const auto points =
+        project(normalised_pixels(latents, channel_mean, channel_std, options.pixels, seed), options, seed, kl);
+    ginis.push_back(density_gini(points));
+    kls.push_back(kl);
+  }
   const auto g = at::tensor(ginis, at::kDouble);
-  return {{"gini_mean", g.mean().item<double>()},
-          {"gini_std", options.runs > 1 ? g.std(/*unbiased=*/false).item<double>() : 0.0},
-          {"gini_runs", ginis},
-          {"definition",
-           "Gini of gaussian_kde (Scott) densities at `pixels` single-pixel vectors normalised by channel mean/std, "
-           "projected by PCA to 2-D (not t-SNE: not comparable with VA-VAE)"},
-          {"projection", "pca-2d"},
-          {"bandwidth", "scott"},
-          {"evaluated_at", "the sample points"},
-          {"pixels", options.pixels},
-          {"runs", options.runs},
-          {"seed", options.seed}};
+  const bool tsne = options.projection == Projection::tsne;
+  nlohmann::json result{
+      {"gini_mean", g.mean().item<double>()},
+      {"gini_std", options.runs > 1 ? g.std(/*unbiased=*/false).item<double>() : 0.0},
+      {"gini_runs", ginis},
+      {"definition", fmt::format("Gini of gaussian_kde (Scott) densities at `pixels` single-pixel vectors "
+                                 "normalised by channel mean/std, projected to 2-D by {}",
+                                 tsne ? "t-SNE (sklearn 1.2 TSNE defaults)" : "PCA (not t-SNE)")},
+      {"projection", tsne ? "tsne" : "pca-2d"},
+      {"comparable_with_va_vae", comparable_with_va_vae(options)},
+      {"bandwidth", "scott"},
+      {"evaluated_at", "the sample points"},
+      {"pixels", options.pixels},
+      {"runs", options.runs},
+      {"seed", options.seed}};
+  if (tsne) {
+    const auto& t = options.tsne;
+    result["tsne"] = {{"perplexity", t.perplexity},
+                      {"iterations", t.iterations},
+                      {"early_exaggeration", t.early_exaggeration},
+                      {"exaggerated_iterations", t.exaggerated_iterations},
+                      {"learning_rate", t.learning_rate > 0 ? nlohmann::json(t.learning_rate) : nlohmann::json("auto")},
+                      {"method", tsne_method_name(t.method)},
+                      {"angle", t.angle},
+                      {"init", tsne_init_name(t.init)},
+                      {"kl_runs", kls}};
+  }
+  return result;
 }
 
 }  // namespace latentlab::metrics

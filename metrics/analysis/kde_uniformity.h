@@ -8,16 +8,20 @@
 // evaluated at the points themselves (no grid; each point's own kernel included, as kde(points) does)
 // → G = Σ_i (2i − n − 1)·d_(i) / (n·Σ_i d_i) over ascending densities d_(1) ≤ … ≤ d_(n). Reported: mean and
 // std over `runs` runs.
-// Projection: VA-VAE uses t-SNE (perplexity 30, 1000 iterations). This toolkit projects onto the top two
-// principal components instead (PAPER.md §13 row 25, "pca-2d"): fast and deterministic, but its numbers are
-// NOT comparable with VA-VAE's; the t-SNE variant is not implemented.
+// Projection: t-SNE as VA-VAE (sklearn TSNE(perplexity=30, n_iter=1000), its other defaults; tsne.h), the
+// default; or the top two principal components ("pca-2d", PAPER.md §13 row 25): fast and deterministic, but
+// its numbers are NOT comparable with VA-VAE's. Only t-SNE with the published settings (perplexity 30, 1000
+// iterations, 10,000 pixels) is labelled comparable in the results.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
+
+#include "metrics/analysis/tsne.h"
 
 namespace latentlab::metrics {
 
@@ -28,11 +32,12 @@ double gini_coefficient(const at::Tensor& values);
 // `chunk_rows` × n kernel values on the points' device.
 at::Tensor gaussian_kde_self_density(const at::Tensor& points, int64_t chunk_rows = 512);
 
-// Top-two principal component scores of (n, C) rows (centred; SVD), float64 (n, 2).
+// Top-two principal component scores of (n, C) rows (centred; SVD), float64 (n, 2); each column's sign
+// makes its largest-magnitude score positive (sklearn's svd_flip).
 at::Tensor pca_2d(const at::Tensor& rows);
 
-// One run on normalised pixel vectors (n, C): project, KDE, Gini.
-double kde_gini(const at::Tensor& normalised_pixels);
+// Gini of the KDE densities of 2-D points (n, 2) at themselves.
+double density_gini(const at::Tensor& points);
 
 // `count` single-pixel vectors of latents (N, C, h, w) (or rows of (N, C)), example and position drawn
 // uniformly with replacement from std::mt19937_64(seed): (count, C) float64.
@@ -41,10 +46,21 @@ at::Tensor sample_pixels(const at::Tensor& latents, int64_t count, uint64_t seed
 at::Tensor normalised_pixels(const at::Tensor& latents, const std::vector<double>& channel_mean,
                              const std::vector<double>& channel_std, int64_t count, uint64_t seed);
 
+enum class Projection { tsne, pca };
+// "tsne" | "pca" (or "pca-2d"); a UserError naming `subject` otherwise.
+Projection parse_projection(const std::string& text, const std::string& subject);
+
 struct UniformityOptions {
   int64_t pixels = 10000, runs = 10;
-  uint64_t seed = 0;  // run r draws with seed + r
+  uint64_t seed = 0;  // run r draws (and seeds a random t-SNE start) with seed + r
+  Projection projection = Projection::tsne;
+  TsneOptions tsne;
 };
+// True for t-SNE with VA-VAE's settings: perplexity 30, 1000 iterations, 10,000 pixels.
+bool comparable_with_va_vae(const UniformityOptions& options);
+
+// One run on normalised pixel vectors (n, C): project (t-SNE seeded with `seed` or PCA), KDE, Gini.
+double kde_gini(const at::Tensor& normalised_pixels, const UniformityOptions& options, uint64_t seed);
 
 // Mean and std of kde_gini over the runs, normalised by the channel moments of all of `latents`.
 nlohmann::json kde_uniformity(const at::Tensor& latents, const std::vector<double>& channel_mean,

@@ -128,10 +128,14 @@ LatentAnalysisReport analyze_latents(const at::Tensor& latents, const at::Tensor
     if (moments.mean.size() < 2) fail("latents", "uniformity and gmm need at least 2 channels");
   }
   if (wants(o, "uniformity")) {
-    r.results["uniformity"] = kde_uniformity(latents, moments.mean, moments.std, o.uniformity);
-    r.headline.push_back(fmt::format("uniformity: KDE Gini {:.4f} ± {:.4f} (PCA-2D, {} runs)",
-                                     r.results["uniformity"]["gini_mean"].get<double>(),
-                                     r.results["uniformity"]["gini_std"].get<double>(), o.uniformity.runs));
+    const auto& u = r.results["uniformity"] = kde_uniformity(latents, moments.mean, moments.std, o.uniformity);
+    r.protocol["uniformity"] = {{"projection", u["projection"]},
+                                {"comparable_with_va_vae", u["comparable_with_va_vae"]}};
+    r.headline.push_back(
+        fmt::format("uniformity: KDE Gini {:.4f} ± {:.4f} ({}, {} runs{})", u["gini_mean"].get<double>(),
+                    u["gini_std"].get<double>(), o.uniformity.projection == Projection::tsne ? "t-SNE" : "PCA-2D",
+                    o.uniformity.runs,
+                    comparable_with_va_vae(o.uniformity) ? "; VA-VAE's recipe" : "; not comparable with VA-VAE"));
   }
   if (wants(o, "gmm")) {
     const auto pixels = normalised_pixels(latents, moments.mean, moments.std, o.uniformity.pixels, o.uniformity.seed);

@@ -7,7 +7,7 @@
 //   patch_alignment  patch_alignment.h: per image CKNNA / mutual k-NN of the resized latent map vs the
 //               teacher's patch tokens, when the teacher is (N, T, D) tokens
 //   spectrum    radial_spectrum.h of every latent channel (spatial latents only)
-//   uniformity  kde_uniformity.h (KDE Gini, PCA-2D projection)
+//   uniformity  kde_uniformity.h (KDE Gini after t-SNE (tsne.h) or PCA-2D)
 //   gmm         diagonal_gmm.h on the same normalised single-pixel vectors
 // Tensors stay on the device they are given on (the command moves them to --device).
 #pragma once

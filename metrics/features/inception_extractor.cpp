@@ -33,6 +33,9 @@ InceptionExtractor::InceptionExtractor(const FeatureExtractorOptions& options)
     for (auto& p : model_->parameters())
       if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
   }
+  // Batch norms folded into the convolutions, on every device: conv-with-bias → ReLU instead of conv → BN →
+  // ReLU (docs/metrics.md "Speed"; features within float32 rounding of the unfolded network).
+  model_->fold_batch_norms(true);
 }
 
 bool InceptionExtractor::channels_last() const {
@@ -61,9 +64,8 @@ Features InceptionExtractor::extract(const at::Tensor& images) {
     c10::InferenceMode inference;
     for (int64_t start = 0; start < n; start += batch_size_) {
       const auto batch = images.narrow(0, start, std::min(batch_size_, n - start)).to(at::Device(device_));
-      at::Tensor x = models::prepare_inception_input(batch, resize_);
-      if (channels_last()) x = x.contiguous(at::MemoryFormat::ChannelsLast);
-      const auto out = model_->forward(x);
+      const auto out = model_->forward(channels_last() ? models::prepare_inception_input_channels_last(batch, resize_)
+                                                       : models::prepare_inception_input(batch, resize_));
       parts.push_back({{kFeaturePool3, out.pool3.to(at::kCPU).contiguous()},
                        {kFeatureLogitsUnbiased, out.logits_unbiased.to(at::kCPU).contiguous()},
                        {kFeatureLogits, out.logits.to(at::kCPU).contiguous()},

@@ -35,6 +35,8 @@ class PerImageMetric : public PairedMetric {
   void update(const at::Tensor& originals, const at::Tensor& reconstructions) override;
   void merge(const PairedMetric& other) override;
   const std::vector<double>& values() const { return values_; }
+  // Appends values computed earlier (a shard's saved per-image values, `recon merge`), in row order.
+  void add_values(const std::vector<double>& values) { values_.insert(values_.end(), values.begin(), values.end()); }
 
  protected:
   // (N) float64 CPU values of one batch of checked uint8 pairs.

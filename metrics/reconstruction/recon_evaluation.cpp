@@ -31,6 +31,23 @@ struct Pool3Moments {
   }
 };
 
+// The mean of saved per-image values (SSIM and LPIPS finalize as this mean).
+class SavedValues final : public PerImageMetric {
+ public:
+  SavedValues(std::string name, const std::vector<double>& values) : name_(std::move(name)) { add_values(values); }
+  std::string name() const override { return name_; }
+  nlohmann::json finalize() const override { return mean_json(); }
+
+ protected:
+  at::Tensor compute(const at::Tensor&, const at::Tensor&) const override {
+    LATENTLAB_ASSERT(false, "SavedValues holds finished values");
+    return {};
+  }
+
+ private:
+  std::string name_;
+};
+
 // Appends the first pairs of a batch until `wanted` are kept.
 void keep_for_grid(ReconReport& report, const at::Tensor& originals, const at::Tensor& recon, int64_t wanted) {
   const int64_t have = report.grid_originals.defined() ? report.grid_originals.size(0) : 0;
@@ -47,7 +64,7 @@ void keep_for_grid(ReconReport& report, const at::Tensor& originals, const at::T
 }  // namespace
 
 at::Tensor reconstruct_images(const models::AutoencoderKL& vae, const at::Tensor& images, bool sample,
-                              at::Generator* generator) {
+                              at::Generator* generator, int64_t skip_first, int64_t skip_between) {
   const int64_t f = vae.config().downsampling_factor();
   if (images.size(2) % f != 0 || images.size(3) % f != 0)
     fail("images", "{}x{} images are not multiples of the VAE's downsampling factor {} (see --preprocess, --res)",
@@ -57,10 +74,14 @@ at::Tensor reconstruct_images(const models::AutoencoderKL& vae, const at::Tensor
   const auto posterior = vae.encode(x);
   at::Tensor z = posterior.mean;
   if (sample) {
-    // One draw per image, in row order: the same noise whatever the batch size.
+    // One draw per image, in row order: the same noise whatever the batch size (or the shard, whose other
+    // positions' draws are discarded).
+    const auto draw = [&] { return at::randn(z.sizes().slice(1), *generator, at::TensorOptions().dtype(at::kFloat)); };
     std::vector<at::Tensor> noise;
-    for (int64_t i = 0; i < z.size(0); ++i)
-      noise.push_back(at::randn(z.sizes().slice(1), *generator, at::TensorOptions().dtype(at::kFloat)));
+    for (int64_t i = 0; i < z.size(0); ++i) {
+      for (int64_t skip = i == 0 ? skip_first : skip_between; skip > 0; --skip) draw();
+      noise.push_back(draw());
+    }
     z = z + posterior.std * at::stack(noise).to(z.device());
   }
   const at::Tensor decoded = vae.decode(z);
@@ -80,7 +101,9 @@ ReconReport evaluate_reconstructions(const ImageBatches& next, const models::Aut
   while (auto batch = next()) {
     if (batch->size(0) == 0) continue;
     const at::Tensor originals = batch->to(vae.device());
-    const at::Tensor recon = reconstruct_images(vae, originals, options.sample, &generator);
+    const int64_t skip_first = report.count == 0 ? options.noise_offset : options.noise_stride - 1;
+    const at::Tensor recon =
+        reconstruct_images(vae, originals, options.sample, &generator, skip_first, options.noise_stride - 1);
     psnr.update(originals, recon);
     ssim.update(originals, recon);
     if (lpips_metric) lpips_metric->update(originals, recon);
@@ -93,24 +116,17 @@ ReconReport evaluate_reconstructions(const ImageBatches& next, const models::Aut
   }
   if (report.count == 0) fail("--data", "the input holds no images");
 
-  nlohmann::json& r = report.results;
-  r = nlohmann::json::object();
-  r[kKeySkipped] = nlohmann::json::object();
+  ReconParts& parts = report.parts;
+  parts.count = report.count;
+  parts.psnr = psnr.values();
+  parts.ssim = ssim.values();
+  parts.lpips_computed = lpips_metric.has_value();
+  if (lpips_metric) parts.lpips = lpips_metric->values();
   if (extractor != nullptr) {
-    if (report.count < 2) fail("--data", "rFID needs at least 2 images, the input holds {}", report.count);
-    const auto& a = *recon_pool3.moments;
-    const auto& b = *originals_pool3.moments;
-    r[kKeyRfid] = frechet_distance(a.mean(), a.covariance(), b.mean(), b.covariance());
-  } else {
-    r[kKeySkipped][kKeyRfid] = "no Inception weights given";
+    parts.originals_pool3 = std::move(originals_pool3.moments);
+    parts.recon_pool3 = std::move(recon_pool3.moments);
   }
-  r.update(psnr.finalize());
-  r.update(ssim.finalize());
-  if (lpips_metric)
-    r.update(lpips_metric->finalize());
-  else
-    r[kKeySkipped][kKeyLpips] = "no LPIPS weights given";
-  r["count"] = report.count;
+  if (!options.parts_only) report.results = reconstruction_results(parts);
 
   report.protocol = {
       {"reconstruction", options.sample ? "posterior-sample" : "posterior-mean"},
@@ -123,6 +139,29 @@ ReconReport evaluate_reconstructions(const ImageBatches& next, const models::Aut
       {"extractor", extractor != nullptr ? extractor->protocol() : nlohmann::json()}};
   if (extractor != nullptr) report.protocol["weights_sha256"] = extractor->protocol().value("weights_sha256", "");
   return report;
+}
+
+nlohmann::json reconstruction_results(const ReconParts& parts) {
+  nlohmann::json r = nlohmann::json::object();
+  r[kKeySkipped] = nlohmann::json::object();
+  if (parts.originals_pool3 && parts.recon_pool3) {
+    if (parts.count < 2) fail("--data", "rFID needs at least 2 images, the input holds {}", parts.count);
+    const auto& a = *parts.recon_pool3;
+    const auto& b = *parts.originals_pool3;
+    r[kKeyRfid] = frechet_distance(a.mean(), a.covariance(), b.mean(), b.covariance());
+  } else {
+    r[kKeySkipped][kKeyRfid] = "no Inception weights given";
+  }
+  PsnrMetric psnr;
+  psnr.add_values(parts.psnr);
+  r.update(psnr.finalize());
+  r.update(SavedValues(kKeySsim, parts.ssim).finalize());
+  if (parts.lpips_computed)
+    r.update(SavedValues(kKeyLpips, parts.lpips).finalize());
+  else
+    r[kKeySkipped][kKeyLpips] = "no LPIPS weights given";
+  r["count"] = parts.count;
+  return r;
 }
 
 std::string summarize_reconstruction(const nlohmann::json& results) {

@@ -3,7 +3,8 @@
 // (vae_train_step_bench.py, with the independent reference models of tests/reference/models) on the same
 // preset, batch shape and number of intra-op threads, in the same run. Weights are random on both sides (speed
 // does not depend on their values); LPIPS files come from tests/reference/models/lpips_reference.py. Each side
-// reports its fastest of ITERS steps after one warm-up step.
+// reports its fastest of ITERS steps after one warm-up step. A second latentlab row times our step with the
+// discriminator's weight gradients formed in the generator's pass, as before D was frozen there (the peer's way).
 // Run: build/bin/bench_vae_train_step [PRESET=f16d32] [RES=64] [BATCH=8] [ITERS=3] [THREADS=all cores]
 //      [DEVICE=cpu|cuda]
 // 256² is the paper's size; on 2 CPU cores one f16d32 step there takes minutes, so the default is 64².
@@ -69,21 +70,30 @@ int main(int argc, char** argv) {
   o.device = device;
   o.validate();
   NoImages none;
-  train::VaeTrainer trainer(o, none);
   at::Generator gen = at::detail::createCPUGenerator(1);
   const at::Tensor images = at::randint(0, 256, {batch, 3, res, res}, gen, at::kByte);
-  trainer.train_step(images);  // warm-up
-  double fastest = 1e300;
-  for (int i = 0; i < iters; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    trainer.train_step(images);  // item() on the loss terms waits for the device
-    fastest = std::min(fastest, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  const double ours = 1.0 / fastest;
+  // Steps/s of our step; `disc_grads`: the generator's pass through D also forms D's weight gradients, as
+  // before D was frozen there (the peer does that too).
+  const auto steps_per_second = [&](bool disc_grads) {
+    o.disc_grads_in_generator_step = disc_grads;
+    train::VaeTrainer trainer(o, none);
+    trainer.train_step(images);  // warm-up
+    double fastest = 1e300;
+    for (int i = 0; i < iters; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      trainer.train_step(images);  // item() on the loss terms waits for the device
+      fastest = std::min(fastest, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return 1.0 / fastest;
+  };
+  const double ours = steps_per_second(false);
+  const double with_disc_grads = steps_per_second(true);
 
   std::printf("VAE training step, %s on %s, batch %dx3x%dx%d, L1 + LPIPS + KL + GAN + D step, %d steps, %d threads\n",
               preset.c_str(), device.c_str(), batch, res, res, iters, threads);
   std::printf("PyTorch reference (peer)   %8.3f steps/s\n", theirs);
   std::printf("latentlab C++              %8.3f steps/s   %.2fx the peer\n", ours, ours / theirs);
+  std::printf("  with D weight grads in G %8.3f steps/s   %.2fx the peer (the step before D was frozen there)\n",
+              with_disc_grads, with_disc_grads / theirs);
   return 0;
 }

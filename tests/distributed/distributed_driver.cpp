@@ -7,6 +7,7 @@
 //       [--sync overlap|after] [--bucket-bytes N] [--timeout S] [--checkpoint FILE --checkpoint-step K]
 //       [--resume FILE] [--kill-rank R --kill-step K] [--stall-rank R --stall-step K --stall-marker FILE]
 //   distributed_driver batchnorm --batch B --out FILE   (running statistics after one averaged step)
+//   distributed_driver syncbn --batch B --out FILE [--sync on|off]   (SyncBatchNorm: two steps, see syncbn())
 //   distributed_driver bench --sync overlap|after --steps N --width W --depth D --batch B [--device D]
 // Every mode takes --backend gloo|nccl|auto (default gloo); bench runs on --device (default: the
 // communicator's, cuda:LOCAL_RANK under NCCL) and waits for the device before each clock reading.
@@ -28,6 +29,7 @@
 #include "distributed/communicator.h"
 #include "distributed/gradient_sync.h"
 #include "distributed/module_sync.h"
+#include "distributed/sync_batchnorm.h"
 
 namespace dist = latentlab::distributed;
 
@@ -183,6 +185,59 @@ int batchnorm(const Args& args) {
   return 0;
 }
 
+// Two training-mode BatchNorm steps on each rank's part of the global batch: forward through sync_batch_norm
+// (--sync on) or the module's own per-rank forward plus average_buffers (off), backward of each rank's mean of
+// y·u over its rows (u: fixed upstream weights). One process runs torch's BatchNorm2d on the whole batch.
+// Rank 0 writes, in the global batch's row order, the last step's outputs and input gradients (the
+// gradient of the mean over all rows: each rank's x.grad is that of the sum of the ranks' means, so / n),
+// then the weight and bias gradients averaged over ranks, the running statistics and num_batches_tracked.
+int syncbn(const Args& args) {
+  auto communicator = dist::Communicator::from_environment(distributed_options(args));
+  const bool sync = arg(args, "sync", "on") == "on";
+  torch::manual_seed(kDataSeed);
+  const auto f64 = torch::TensorOptions(torch::kFloat64);
+  const torch::Tensor data = torch::randn({kDatasetSize, 3, 2, 2}, f64) * 2 + 1;
+  const torch::Tensor upstream = torch::randn({kDatasetSize, 3, 2, 2}, f64);
+  torch::nn::BatchNorm2d norm(torch::nn::BatchNorm2dOptions(3).momentum(0.25));
+  norm->to(torch::kFloat64);
+  {
+    torch::NoGradGuard no_grad;
+    norm->weight.copy_(torch::randn({3}, f64) * 0.5 + 1);
+    norm->bias.copy_(torch::randn({3}, f64));
+  }
+  const dist::BatchPlan plan{kDatasetSize, int_arg(args, "batch", 12), 5};
+  dist::validate(plan, communicator->world_size());
+  const int rank = communicator->rank(), world = communicator->world_size();
+  const int64_t global = plan.global_batch;
+  torch::Tensor outputs, input_grads;
+  for (int64_t step = 0; step < 2; ++step) {
+    const auto mine = dist::rank_batch(plan, step, rank, world);
+    const torch::Tensor index = torch::tensor(mine, torch::kLong);
+    const torch::Tensor x = data.index_select(0, index).requires_grad_();
+    norm->zero_grad();
+    const torch::Tensor y =
+        communicator->distributed() && sync ? dist::sync_batch_norm(*communicator, *norm, x) : norm->forward(x);
+    (y * upstream.index_select(0, index)).sum().div(static_cast<double>(mine.size())).backward();
+    if (!sync) dist::average_buffers(*communicator, *norm);
+    // Rank r's k-th row is row r + k·n of the global batch: place it there, zeros elsewhere, and sum.
+    outputs = torch::zeros({global, 3, 2, 2}, f64);
+    input_grads = torch::zeros({global, 3, 2, 2}, f64);
+    outputs.slice(0, rank, global, world).copy_(y.detach());
+    input_grads.slice(0, rank, global, world).copy_(x.grad() / world);
+    communicator->all_reduce(outputs);
+    communicator->all_reduce(input_grads);
+  }
+  dist::average_tensors(*communicator, {norm->weight.grad(), norm->bias.grad()});
+  const std::string out = arg(args, "out", "");
+  dist::write_on_rank0(*communicator, out, [&] {
+    write_doubles(out,
+                  {outputs, input_grads, norm->weight.grad(), norm->bias.grad(), norm->running_mean, norm->running_var,
+                   norm->num_batches_tracked},
+                  -1);
+  });
+  return 0;
+}
+
 // Milliseconds per fwd+bwd+SGD step of a wide MLP, gradients synchronised as --sync says.
 int bench(const Args& args) {
   auto communicator = dist::Communicator::from_environment(distributed_options(args));
@@ -232,7 +287,7 @@ int bench(const Args& args) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: distributed_driver train|batchnorm|bench [--key value]...\n";
+    std::cerr << "usage: distributed_driver train|batchnorm|syncbn|bench [--key value]...\n";
     return 2;
   }
   Args args;
@@ -241,6 +296,7 @@ int main(int argc, char** argv) {
   try {
     if (mode == "train") return train(args);
     if (mode == "batchnorm") return batchnorm(args);
+    if (mode == "syncbn") return syncbn(args);
     if (mode == "bench") return bench(args);
     std::cerr << "distributed_driver: error: unknown mode '" << mode << "'\n";
     return 2;

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -31,18 +32,24 @@ std::string compare_stores(const std::string& a, const std::string& b, bool rows
   return r.exit_code == 0 ? r.out.substr(0, r.out.find('\n')) : "compare failed: " + r.err;
 }
 
+// One VAE for the suite; each test writes its stores into its own folder. One intra-op thread: ctest runs two
+// tests at once on the 2-core CI machine.
 class CacheCli : public ::testing::Test {
  protected:
-  void SetUp() override {
+  static void SetUpTestSuite() {
+    suite_ = std::make_unique<testing::ScratchDir>();
     const auto r = latentlab("vae init --preset tiny-f4d4 --seed 3 --out " + vae());
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
-  std::string vae() const { return dir.file("vae.safetensors"); }
-  std::string cache_args(const std::string& data, const std::string& out) const {
-    return "cache --quiet --threads 2 --batch-size 8 --flip --vae " + vae() + " --data " + data + " --out " + out;
+  static void TearDownTestSuite() { suite_.reset(); }
+  static std::string vae() { return suite_->file("vae.safetensors"); }
+  static std::string cache_args(const std::string& data, const std::string& out) {
+    return "cache --quiet --threads 1 --batch-size 8 --flip --vae " + vae() + " --data " + data + " --out " + out;
   }
+  static std::unique_ptr<testing::ScratchDir> suite_;
   testing::ScratchDir dir;
 };
+std::unique_ptr<testing::ScratchDir> CacheCli::suite_;
 
 TEST_F(CacheCli, WritesReusesAndRefusesOtherInputs) {
   const std::string store = dir.file("s.h5");
@@ -112,7 +119,7 @@ bool kill_mid_run(const std::string& command, const std::string& store) {
 }
 
 TEST_F(CacheCli, KilledRunsResumeToTheUninterruptedStore) {
-  const std::string data = "shapes:n=160,res=32";
+  const std::string data = "shapes:n=96,res=32";  // 12 batches: room for a kill between two commits
   ASSERT_EQ(latentlab(cache_args(data, dir.file("whole.h5"))).exit_code, 0);
 
   // Two runs killed mid-run (each resuming the last), then one run to the end.

@@ -86,7 +86,7 @@ TEST(Cli, MissingWeightsFileIsOneDataErrorNamingIt) {
 
 TEST(Cli, SmokeTrainsSavesReloadsAndConvertRoundTrips) {
   testing::ScratchDir dir;
-  const auto r = latentlab("smoke --quiet --steps 60 --batch-size 16 --out " + dir.path());
+  const auto r = latentlab("smoke --quiet --steps 60 --batch-size 16 --threads 1 --out " + dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto doc = nlohmann::json::parse(testing::read_text(dir.file("smoke.json")));
   EXPECT_EQ(doc["results"]["reload_identical"], true);

@@ -23,7 +23,7 @@ class DisentangleCli : public ::testing::Test {
     dir_ = new testing::ScratchDir();
     const auto vae = latentlab("vae init --preset tiny-f4d4 --seed 1 --out " + dir_->file("vae.safetensors"));
     ASSERT_EQ(vae.exit_code, 0) << vae.err;
-    const auto cache = latentlab("cache --quiet --threads 2 --batch-size 32 --vae " + dir_->file("vae.safetensors") +
+    const auto cache = latentlab("cache --quiet --threads 1 --batch-size 32 --vae " + dir_->file("vae.safetensors") +
                                  " --data shapes:n=96,res=32 --out " + store());
     ASSERT_EQ(cache.exit_code, 0) << cache.err;
   }
@@ -33,7 +33,7 @@ class DisentangleCli : public ::testing::Test {
   }
   static std::string store() { return dir_->file("shapes.h5"); }
   static std::string small() {
-    return " --quiet --threads 2 --num-train 60 --num-test 36 --batch-size 4 --num-variance-estimate 64";
+    return " --quiet --threads 1 --num-train 60 --num-test 36 --batch-size 4 --num-variance-estimate 64";
   }
   static testing::ScratchDir* dir_;
 };

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -30,9 +31,15 @@ class ReconCli : public ::testing::Test {
     const auto v =
         testing::run_command(std::string(LATENTLAB_BINARY) + " vae init --preset tiny-f4d4 --seed 0 --out " + vae());
     ASSERT_EQ(v.exit_code, 0) << v.err;
-    const auto w = testing::run_command(std::string(LATENTLAB_REFERENCE_PYTHON) + " " + LATENTLAB_SOURCE_DIR +
-                                        "/tests/integration/make_inception_weights.py " + dir_->file("inception.pth"));
-    ASSERT_EQ(w.exit_code, 0) << w.err;
+    // The Inception weights of the metrics fixture (ctest: MetricsCliInputs), written here only without it.
+    if (const char* shared = std::getenv("LATENTLAB_METRICS_INPUTS")) {
+      inception_ = std::string(shared) + "/inception.pth";
+    } else {
+      inception_ = dir_->file("inception.pth");
+      const auto w = testing::run_command(std::string(LATENTLAB_REFERENCE_PYTHON) + " " + LATENTLAB_SOURCE_DIR +
+                                          "/tests/integration/make_inception_weights.py " + inception_);
+      ASSERT_EQ(w.exit_code, 0) << w.err;
+    }
     const auto l =
         testing::run_reference_python("models/lpips_reference.py", "write " + dir_->path() + " --size 32 32");
     ASSERT_EQ(l.exit_code, 0) << l.err;
@@ -43,12 +50,14 @@ class ReconCli : public ::testing::Test {
   static std::string lpips() {
     return " --lpips-weights " + dir_->file("vgg16.pth") + " --lpips-weights " + dir_->file("heads.pth");
   }
-  static std::string inception() { return " --extractor-weights " + dir_->file("inception.pth"); }
+  static std::string inception() { return " --extractor-weights " + inception_; }
   static nlohmann::json read(const std::string& path) { return nlohmann::json::parse(testing::read_text(path)); }
   static std::unique_ptr<testing::ScratchDir> dir_;
+  static std::string inception_;
   testing::ScratchDir scratch;
 };
 std::unique_ptr<testing::ScratchDir> ReconCli::dir_;
+std::string ReconCli::inception_;
 
 TEST_F(ReconCli, AllMetricsWithTheirProtocol) {
   const auto r = latentlab(base() + inception() + lpips() + " --out " + scratch.file("r.json"));

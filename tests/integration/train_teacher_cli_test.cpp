@@ -27,7 +27,7 @@ testing::CommandResult latentlab(const std::string& args) {
 
 const std::string kTiny =
     " --quiet --dataset shapes:res=32,n=384,seed=0 --eval-dataset shapes:res=32,n=384,seed=1 --steps 60"
-    " --batch-size 32 --lr 5e-3 --warmup 5 --channels 8 --width 16 --levels 3 --probe-grid 2 --seed 1";
+    " --batch-size 32 --lr 5e-3 --warmup 5 --channels 8 --width 16 --levels 3 --probe-grid 2 --seed 1 --threads 1";
 
 TEST(TrainTeacherCli, LearnsTheCoarseFactorsAndGivesAwayNoRotation) {
   testing::ScratchDir dir;
@@ -66,6 +66,7 @@ TEST(TrainTeacherCli, RefusesUnknownAndFineFactorsWithOneLine) {
   EXPECT_FALSE(testing::file_exists(dir.file("u/teacher.safetensors")));
 }
 
+#if LATENTLAB_WITH_GLOO  // the ranks' collectives (tests/CMakeLists.txt)
 TEST(TrainTeacherCli, TwoRanksEqualOneProcessOnTheWholeBatch) {
   // Each rank takes every second sample of the global batch of 16 and the gradients are averaged; GroupNorm
   // is per sample, so the job computes the single process's gradients up to summation order. In float64:
@@ -108,14 +109,16 @@ TEST(TrainTeacherCli, TwoRanksEqualOneProcessOnTheWholeBatch) {
   EXPECT_EQ(doc["protocol"]["train"]["world_size"], 2);
   EXPECT_TRUE(testing::file_exists(dir.file("job/checkpoints/step-0000004.safetensors")));
 }
+#endif
 
 TEST(TrainTeacherCli, RerunResumesFromTheCheckpoint) {
   // A finished run's folder resumes at its last step (--resume auto): nothing is retrained, the results are
-  // the same.
+  // the same. No fine-factor probes: they are not what this checks, and they were most of its time.
   testing::ScratchDir dir;
   const std::string args = "train-teacher --quiet --out " + dir.file("t") +
                            " --dataset shapes:res=32,n=64,seed=0 --eval-dataset shapes:res=32,n=32,seed=1"
-                           " --steps 6 --batch-size 16 --channels 8 --width 16 --levels 3 --probe-factors x --seed 1";
+                           " --steps 6 --batch-size 16 --channels 8 --width 16 --levels 3 --probe-factors '' --seed 1"
+                           " --threads 1";
   const auto first = latentlab(args);
   ASSERT_EQ(first.exit_code, 0) << first.err;
   const auto before = nlohmann::json::parse(testing::read_text(dir.file("t/train-teacher.json")))["results"];

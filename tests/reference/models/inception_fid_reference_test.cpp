@@ -3,6 +3,7 @@
 // pytorch-fid's F.interpolate path). Both sides load the same seeded random weights (a legacy-format .pth
 // in pytorch-fid's layout, written by the script) and the same uint8 images of several sizes.
 //
+// The network runs twice: as loaded and with its batch norms folded into the convolutions (the extractor's way).
 // Tolerances: the resized and normalised inputs agree to 1e-5 (float32 rounding of the same arithmetic;
 // values in [-1, 1]); pool3, logits, logits_unbiased and spatial agree to 1e-4 absolute, torch-fidelity's
 // declared "Inception uint8 -> pool3" tolerance against TF (docs/METRICS.md §15), with features of order 1.
@@ -78,27 +79,33 @@ TEST(InceptionFIDReference, MatchesTorchvisionPytorchFidNetwork) {
   ASSERT_FALSE(keys.empty());
   std::vector<at::Tensor> batch;
   for (const auto& key : keys) batch.push_back(inputs.at(key));
-  InceptionFIDOutputs out;
-  {
-    c10::InferenceMode inference;
-    out = model.forward(at::cat(batch));
-  }
-  const std::map<std::string, at::Tensor> ours = {
-      {"pool3", out.pool3}, {"logits", out.logits}, {"logits_unbiased", out.logits_unbiased}, {"spatial", out.spatial}};
-  std::map<std::string, double> worst;
-  int64_t row = 0;
-  for (const auto& key : keys) {
-    const int64_t n = inputs.at(key).size(0);
-    for (const auto& [name, tensor] : ours) {
-      const double diff = max_abs_diff(tensor.narrow(0, row, n), reference.at(key + "_" + name));
-      worst[name] = std::max(worst[name], diff);
-      EXPECT_LE(diff, 1e-4) << key << " " << name;
+  // As loaded, then with the batch norms folded into the convolutions (what the extractor runs).
+  for (const bool fold : {false, true}) {
+    model.fold_batch_norms(fold);
+    InceptionFIDOutputs out;
+    {
+      c10::InferenceMode inference;
+      out = model.forward(at::cat(batch));
     }
-    row += n;
-  }
-  for (const auto& [name, diff] : worst) {
-    std::printf("%-16s (%zu inputs, %lld images) max |diff| %.3g\n", name.c_str(), keys.size(),
-                static_cast<long long>(row), diff);
+    const std::map<std::string, at::Tensor> ours = {{"pool3", out.pool3},
+                                                    {"logits", out.logits},
+                                                    {"logits_unbiased", out.logits_unbiased},
+                                                    {"spatial", out.spatial}};
+    std::map<std::string, double> worst;
+    int64_t row = 0;
+    for (const auto& key : keys) {
+      const int64_t n = inputs.at(key).size(0);
+      for (const auto& [name, tensor] : ours) {
+        const double diff = max_abs_diff(tensor.narrow(0, row, n), reference.at(key + "_" + name));
+        worst[name] = std::max(worst[name], diff);
+        EXPECT_LE(diff, 1e-4) << key << " " << name << (fold ? " (folded)" : "");
+      }
+      row += n;
+    }
+    for (const auto& [name, diff] : worst) {
+      std::printf("%-16s (%zu inputs, %lld images%s) max |diff| %.3g\n", name.c_str(), keys.size(),
+                  static_cast<long long>(row), fold ? ", batch norms folded" : "", diff);
+    }
   }
 #endif
 }

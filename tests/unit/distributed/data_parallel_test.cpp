@@ -97,6 +97,31 @@ TEST(DataParallel, BatchNormRunningMeanEqualsOneProcess) {
   }
 }
 
+TEST(DataParallel, SyncBatchNormEqualsOneProcessOnTheWholeBatch) {
+  // sync_batch_norm on 2 ranks against torch's BatchNorm2d on the concatenated batch (float64, two steps):
+  // outputs, input gradients, weight and bias gradients, running mean and unbiased running variance, and
+  // num_batches_tracked. Per-rank BatchNorm (--sync off) is the control: it is off by far more.
+  ScratchDir scratch;
+  const std::vector<std::string> common{"syncbn", "--batch", "24", "--out"};
+  auto with = [&](const std::string& file, std::vector<std::string> extra = {}) {
+    std::vector<std::string> arguments = common;
+    arguments.push_back(scratch.file(file));
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    return arguments;
+  };
+  expect_success(run_single(scratch, with("single.bin")));
+  for (const RankRun& run : run_job(scratch, with("sync.bin"), 2)) expect_success(run);
+  for (const RankRun& run : run_job(scratch, with("local.bin", {"--sync", "off"}), 2)) expect_success(run);
+  const std::vector<double> one = read_doubles(scratch.file("single.bin"));
+  ASSERT_EQ(one.size(), 2u * 24 * 12 + 4 * 3 + 1);
+  EXPECT_EQ(one.back(), 2) << "num_batches_tracked";
+  const double synchronised = max_abs_difference_of(one, read_doubles(scratch.file("sync.bin")));
+  const double local = max_abs_difference_of(one, read_doubles(scratch.file("local.bin")));
+  std::cout << "largest difference from one process: SyncBatchNorm " << synchronised << ", per-rank " << local << "\n";
+  EXPECT_LE(synchronised, 1e-10);
+  EXPECT_GT(local, 1e-3);
+}
+
 TEST(DataParallel, ResumedRanksContinueExactly) {
   // Rank 0 writes a checkpoint at step 2 (write_on_rank0); a second job resumes both ranks from it and must
   // end where the uninterrupted job ended, bit for bit (SGD without momentum: parameters are the whole state).

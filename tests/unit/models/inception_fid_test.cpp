@@ -5,7 +5,10 @@
 // tests/reference/models/inception_fid_reference_test.cpp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <utility>
+#include <vector>
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
@@ -245,6 +248,28 @@ TEST(InceptionFIDInput, NormalisationAndIdentityAt299) {
   EXPECT_EQ(parse_resize("torch-bilinear", "--resize"), InceptionResize::TorchBilinear);
 }
 
+// The one-pass channels-last input the CPU extractor feeds the network equals prepare_inception_input bit for
+// bit (the same float operations in the same order): sizes below, at and above 299, non-square, 1×1, a strided
+// NHWC view (a permuted NCHW batch), both resize modes.
+TEST(InceptionFIDInput, ChannelsLastInputIsBitIdentical) {
+  const std::vector<std::pair<int64_t, int64_t>> sizes = {{32, 24}, {299, 299}, {320, 301}, {1, 1}};
+  for (const auto& [h, w] : sizes) {
+    const auto images = random_images(2, h, w, 20);
+    for (const auto mode : {InceptionResize::TF1Bilinear, InceptionResize::TorchBilinear}) {
+      const auto expected = prepare_inception_input(images, mode);
+      const auto got = prepare_inception_input_channels_last(images, mode);
+      EXPECT_TRUE(got.is_contiguous(at::MemoryFormat::ChannelsLast)) << h << "x" << w;
+      EXPECT_TRUE(got.equal(expected)) << h << "x" << w << " " << resize_name(mode) << ": max |diff| "
+                                       << max_abs_diff(got, expected);
+    }
+  }
+  const auto view = random_images(2, 40, 50, 21).permute({0, 3, 1, 2}).contiguous().permute({0, 2, 3, 1});
+  EXPECT_TRUE(prepare_inception_input_channels_last(view, InceptionResize::TF1Bilinear)
+                  .equal(prepare_inception_input(view.contiguous(), InceptionResize::TF1Bilinear)));
+  EXPECT_THROW(prepare_inception_input_channels_last(at::zeros({1, 3, 8, 8}, at::kByte), InceptionResize::TF1Bilinear),
+               UserError);
+}
+
 // Batch-size independence (STYLE.md, after torch-fidelity's test): a batch of 3 vs 3 batches of 1, fed to the
 // network at 128×128 to keep the test fast (the resize is per image and cannot mix images). Tolerance 1e-4
 // absolute (features of order 0.1–10) allows CPU kernels that block differently by batch size; observed
@@ -266,6 +291,47 @@ TEST(InceptionFID, FeaturesDoNotDependOnBatchSize) {
     EXPECT_LT(logits, 1e-4);
     EXPECT_LT(spatial, 1e-4);
   }
+}
+
+// Batch-norm folding (InceptionFID::fold_batch_norms, what the extractor runs): conv-with-bias → ReLU against
+// conv → BN → ReLU on the same random weights with random BN statistics (every folded term matters), 2 inputs at
+// 128×128. Tolerance 1e-4 absolute, the Python parity test's: only float32 rounding differs (w·s and β − μ·s
+// rounded once instead of the separate BN); observed differences are printed. The state dict stays as loaded,
+// loading other weights refolds, and unfolding gives the unfolded network's outputs exactly.
+TEST(InceptionFID, FoldedBatchNormsComputeTheSameFeatures) {
+  auto model = random_model(10);
+  auto other = random_model(12);
+  at::manual_seed(11);
+  const auto x = at::rand({2, 3, 128, 128}) * 2 - 1;
+  const auto forward = [&](InceptionFID& m) {
+    c10::InferenceMode inference;
+    return m.forward(x);
+  };
+  const auto worst = [](const InceptionFIDOutputs& a, const InceptionFIDOutputs& b) {
+    return std::max({max_abs_diff(a.pool3, b.pool3), max_abs_diff(a.logits_unbiased, b.logits_unbiased),
+                     max_abs_diff(a.logits, b.logits), max_abs_diff(a.spatial, b.spatial)});
+  };
+  const auto state = inception_fid_state(*model);
+  const auto plain = forward(*model);
+  model->fold_batch_norms(true);
+  EXPECT_TRUE(model->batch_norms_folded());
+  const double folded = worst(forward(*model), plain);
+  std::printf("folded vs unfolded max |diff| %.3g (max |pool3| %.3g)\n", folded,
+              plain.pool3.abs().max().item<double>());
+  EXPECT_LT(folded, 1e-4);
+  const auto after = inception_fid_state(*model);
+  ASSERT_EQ(after.size(), state.size());
+  for (size_t i = 0; i < state.size(); ++i)
+    EXPECT_TRUE(io::to_tensor(after[i].second).equal(io::to_tensor(state[i].second))) << state[i].first;
+
+  load_inception_fid_state(*model, inception_fid_state(*other), "other");
+  EXPECT_TRUE(model->batch_norms_folded());
+  const auto expected = forward(*other);
+  EXPECT_LT(worst(forward(*model), expected), 1e-4);
+  EXPECT_GT(worst(expected, plain), 1e-2);  // the new weights are in use, not the old folded copies
+  model->fold_batch_norms(false);
+  EXPECT_FALSE(model->batch_norms_folded());
+  EXPECT_EQ(worst(forward(*model), expected), 0.0);
 }
 
 // CPU vs CUDA on the same weights and images (runs only where a GPU is usable), fp32 with TF32 off as the

@@ -21,83 +21,15 @@
 #include "support/test_support.h"
 #include "train/checkpoint.h"
 #include "train/vae_trainer.h"
+#include "unit/train/vae_test_data.h"
 
 namespace latentlab::train {
 namespace {
 
-// Smooth coloured gradients, a pure function of the index.
-class GradientImages : public datasets::ImageSource {
- public:
-  explicit GradientImages(int64_t n) { info_ = {"gradients:n=" + std::to_string(n), "test gradients", n, {}, {}}; }
-  const datasets::DatasetInfo& info() const override { return info_; }
-  datasets::Example get(int64_t index) const override {
-    datasets::Example e;
-    e.image.height = e.image.width = 32;
-    e.image.pixels.resize(32 * 32 * 3);
-    for (int y = 0; y < 32; ++y)
-      for (int x = 0; x < 32; ++x)
-        for (int c = 0; c < 3; ++c)
-          e.image.pixels[(y * 32 + x) * 3 + c] =
-              static_cast<uint8_t>((index * 53 + c * 80 + (c == 1 ? y : x) * 5) % 256);
-    e.key = "index:" + std::to_string(index);
-    return e;
-  }
-
- private:
-  datasets::DatasetInfo info_;
-};
-
-// A fixed random 1×1 projection of the average-pooled image: 8 channels per grid cell. Returns NaN tokens
-// from call `nan_from` on (0 = never).
-class PooledPixelTeacher : public models::Teacher {
- public:
-  explicit PooledPixelTeacher(int nan_from = 0) : nan_from_(nan_from) {
-    at::Generator g = at::detail::createCPUGenerator(11);
-    weight_ = at::randn({8, 3}, g);
-  }
-  at::Tensor patch_tokens(const at::Tensor& images, int64_t grid_h, int64_t grid_w) override {
-    const at::Tensor pooled = at::adaptive_avg_pool2d(images, {grid_h, grid_w}).flatten(2).transpose(1, 2);
-    const at::Tensor tokens = at::tanh(at::matmul(pooled, weight_.t().to(images.device())) * 2);
-    ++calls_;
-    return nan_from_ > 0 && calls_ >= nan_from_ ? tokens * std::numeric_limits<float>::quiet_NaN() : tokens;
-  }
-  int64_t width() const override { return 8; }
-  std::string description() const override { return "pooled-pixel test teacher"; }
-  void to(const c10::Device&) override {}
-
- private:
-  at::Tensor weight_;
-  int nan_from_;
-  int calls_ = 0;
-};
-
-VaeTrainOptions tiny_options(const std::string& out) {
-  VaeTrainOptions o;
-  o.batch_size = 4;
-  o.data_threads = 1;
-  o.preset = "tiny-f4d4";
-  o.lpips_weight = 0;
-  o.lr = 1e-3;
-  o.out = out;
-  o.steps = 4;
-  o.checkpoint_every = 2;
-  o.log_every = 1;
-  o.grid_images = 2;
-  o.mapper_width = 16;
-  o.mapper_projector = 32;
-  o.disc_layers = 2;  // a small PatchGAN keeps the tests fast
-  o.disc_channels = 16;
-  o.seed = 5;
-  return o;
-}
-
-// tiny_options with an alignment mode and the test teacher.
-VaeTrainOptions aligned_options(const std::string& out, const std::string& mode) {
-  auto o = tiny_options(out);
-  o.mode = mode;
-  o.teacher = "test";
-  return o;
-}
+using vae_testing::aligned_options;
+using vae_testing::GradientImages;
+using vae_testing::PooledPixelTeacher;
+using vae_testing::tiny_options;
 
 std::map<std::string, double> last_record(const std::string& log_path) {
   std::ifstream in(log_path);
@@ -216,6 +148,46 @@ TEST(VaeTrainer, ResumeIsExact) {
   const auto la = records(straight.file("log.jsonl")), lb = records(split.file("log.jsonl"));
   ASSERT_EQ(la.size(), lb.size());
   for (size_t i = 0; i < la.size(); ++i) EXPECT_EQ(la[i].at("total"), lb[i].at("total"));
+}
+
+TEST(VaeTrainer, FrozenDiscriminatorInTheGeneratorStepChangesNothing) {
+  // The generator step's pass through D freezes D's parameters, so its backward skips their gradients. With
+  // them requiring gradients (the behaviour before) every term, weight, EMA weight, BatchNorm statistic and
+  // generator state must come out bitwise the same: D's step zeroes its gradients before its own backward,
+  // and the input gradient D passes back does not depend on whether its weight gradients are formed. (The
+  // optimisers' archives are not compared: LibTorch keys their state by tensor addresses.)
+  GradientImages data(8);
+  at::Generator images_gen = at::detail::createCPUGenerator(3);
+  const at::Tensor images = at::randint(0, 256, {3, 4, 3, 32, 32}, images_gen, at::kByte);
+  const auto train = [&](bool disc_grads, const std::string& out) {
+    auto o = aligned_options(out, "sendvae");
+    o.gan_weight = 0.5;
+    o.gan_adaptive = true;
+    o.ema = 0.9;
+    o.disc_grads_in_generator_step = disc_grads;
+    o.validate();
+    VaeTrainer trainer(o, data, std::make_shared<PooledPixelTeacher>());
+    std::vector<LossTerms> terms;
+    for (int64_t step = 0; step < images.size(0); ++step) terms.push_back(trainer.train_step(images[step]));
+    trainer.save_checkpoint();
+    return std::make_pair(terms, read_checkpoint(trainer.last_checkpoint()).tensors);
+  };
+  testing::ScratchDir frozen_dir, before_dir;
+  const auto [frozen_terms, frozen_state] = train(false, frozen_dir.path());
+  const auto [before_terms, before_state] = train(true, before_dir.path());
+  ASSERT_EQ(frozen_terms.size(), before_terms.size());
+  for (size_t step = 0; step < frozen_terms.size(); ++step) {
+    EXPECT_GT(term(frozen_terms[step], "disc"), 0.0) << "the GAN was on";
+    for (size_t i = 0; i < frozen_terms[step].size(); ++i)
+      EXPECT_EQ(frozen_terms[step][i], before_terms[step][i]) << "step " << step;
+  }
+  ASSERT_EQ(frozen_state.size(), before_state.size());
+  for (size_t i = 0; i < frozen_state.size(); ++i) {
+    EXPECT_EQ(frozen_state[i].first, before_state[i].first);
+    if (frozen_state[i].first.rfind("optim.", 0) == 0) continue;
+    EXPECT_TRUE(at::equal(io::to_tensor(frozen_state[i].second), io::to_tensor(before_state[i].second)))
+        << frozen_state[i].first;
+  }
 }
 
 TEST(VaeTrainer, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
