@@ -3,7 +3,8 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
-# Unity build of the test binaries (LATENTLAB_UNITY_TESTS): less CPU for a clean build, docs/building.md.
+# Unity build of the libraries, the program and the test binaries (LATENTLAB_UNITY, LATENTLAB_UNITY_TESTS):
+# less CPU for a clean build, docs/building.md.
 UNITY      ?= ON
 OUT        ?= demo-out
 
@@ -15,7 +16,8 @@ deps:
 	@tools/install-deps.sh
 
 $(BUILD)/build.ninja:
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DLATENTLAB_UNITY_TESTS=$(UNITY) $(CMAKE_ARGS)
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DLATENTLAB_UNITY=$(UNITY) \
+	  -DLATENTLAB_UNITY_TESTS=$(UNITY) $(CMAKE_ARGS)
 
 configure: deps $(BUILD)/build.ninja
 
@@ -42,7 +44,7 @@ study: configure
 # The file-format unit and fuzz tests under AddressSanitizer + UBSan (a CI step).
 asan-test: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATENTLAB_SANITIZE=ON \
-	  -DLATENTLAB_UNITY_TESTS=$(UNITY) $(CMAKE_ARGS)
+	  -DLATENTLAB_UNITY=$(UNITY) -DLATENTLAB_UNITY_TESTS=$(UNITY) $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target unit_io fuzz_io
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L 'unit_io|fuzz_io'
 

@@ -20,7 +20,7 @@
 namespace latentlab::tools {
 namespace {
 
-int make_main(int argc, const char* const* argv) {
+int datasets_make_main(int argc, const char* const* argv) {
   std::string kind, out;
   int64_t n = 10000;
   int resolution = 64;
@@ -62,7 +62,7 @@ int make_main(int argc, const char* const* argv) {
 #endif
 }
 
-int info_main(int argc, const char* const* argv) {
+int datasets_info_main(int argc, const char* const* argv) {
   std::string spec;
   int64_t scan = 256;
   bool json = false;
@@ -188,8 +188,8 @@ int check_main(int argc, const char* const* argv) {
 
 int datasets_main(int argc, const char* const* argv) {
   static const std::vector<Command> verbs = {
-      {"make", "Write a procedural dataset (PNG + attributes CSV)", make_main},
-      {"info", "Describe a dataset: size, resolutions, labels, attributes", info_main},
+      {"make", "Write a procedural dataset (PNG + attributes CSV)", datasets_make_main},
+      {"info", "Describe a dataset: size, resolutions, labels, attributes", datasets_info_main},
       {"check", "Read a dataset through the pipeline: bad images, throughput", check_main},
   };
   return run_group("datasets", verbs, argc, argv);

@@ -6,6 +6,7 @@
 #include <c10/util/Exception.h>
 
 #include "command_table.h"
+#include "core/allocator.h"
 #include "core/error.h"
 
 using latentlab::tools::commands;
@@ -26,6 +27,7 @@ void print_usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  latentlab::tune_allocator();  // before the first tensor: large blocks stay in the process
   const std::string name = argc > 1 ? argv[1] : "";
   if (name.empty() || name == "--help" || name == "-h" || name == "help") {
     if (name == "help" && argc > 2) {

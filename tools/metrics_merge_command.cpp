@@ -3,35 +3,26 @@
 #include <iostream>
 
 #include "core/error.h"
-#include "core/options.h"
-#include "core/runtime.h"
 #include "io/results_json.h"
 #include "metrics/evaluate/feature_shard.h"
 #include "metrics/evaluate/generative_record.h"
 #include "metrics/evaluate/shard_file.h"
+#include "shard_merge_setup.h"
 
 namespace latentlab::tools {
 
 int metrics_merge_main(int argc, const char* const* argv) {
-  std::vector<std::string> shards;
-  std::string out;
-  RuntimeOptions runtime;
-  OptionGroup options("Options"), runtime_group("Runtime");
-  options.add("out", &out, "Write the results JSON here (optional)");
-  runtime.register_options(runtime_group);
-  CommandParser parser({"metrics merge",
-                        "Computes the metrics of a `latentlab metrics --shard i/n` run from all its shards: rows put "
-                        "back in dataset order and moments merged, so IS, KID and precision/recall equal one "
-                        "unsharded run exactly and FID/sFID/FD to float64 rounding.",
-                        "latentlab metrics merge SHARD.json [SHARD.json ...] [--out results.json]",
-                        "latentlab metrics merge part_0.json part_1.json part_2.json --out m.json",
-                        "latentlab metrics, latentlab stats merge"});
-  parser.add(options);
-  parser.add(runtime_group);
-  parser.positional_list("SHARDS", &shards, "The shards' results JSONs (metrics --shard i/n --out X.json), any order",
-                         1);
-  if (!parser.parse(argc, argv)) return 0;
-  const Runtime rt = apply_runtime(runtime);
+  ShardMergeSetup setup;
+  if (!setup.parse({"metrics merge",
+                    "Computes the metrics of a `latentlab metrics --shard i/n` run from all its shards: rows put "
+                    "back in dataset order and moments merged, so IS, KID and precision/recall equal one "
+                    "unsharded run exactly and FID/sFID/FD to float64 rounding.",
+                    "latentlab metrics merge SHARD.json [SHARD.json ...] [--out results.json]",
+                    "latentlab metrics merge part_0.json part_1.json part_2.json --out m.json",
+                    "latentlab metrics, latentlab stats merge"},
+                   "The shards' results JSONs (metrics --shard i/n --out X.json), any order", argc, argv))
+    return 0;
+  const auto& shards = setup.shards;
   std::vector<std::string> files;
   std::vector<nlohmann::json> documents;
   for (const auto& path : shards) {
@@ -56,9 +47,8 @@ int metrics_merge_main(int argc, const char* const* argv) {
     if (input.role == "extractor_weights") weights = input;
   auto record = metrics::record_generative_run(options_used, sets, weights);
   for (const auto& path : shards) record.inputs.push_back(io::describe_input("shard", path));
-  if (!out.empty())
-    io::write_results(out, io::make_results({"metrics merge", rt.device, rt.threads, parser.resolved()},
-                                            record.protocol, record.inputs, results));
+  if (!setup.out.empty())
+    io::write_results(setup.out, io::make_results(setup.context, record.protocol, record.inputs, results));
   std::cout << metrics::summarize_generative_metrics(results);
   return 0;
 }

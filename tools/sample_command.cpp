@@ -33,7 +33,7 @@ void parse_interval(const std::string& text, diffusion::Guidance& guidance) {
   }
 }
 
-int merge_main(int argc, const char* const* argv) {
+int sample_merge_main(int argc, const char* const* argv) {
   std::vector<std::string> shards;
   std::string out;
   RuntimeOptions runtime;
@@ -68,7 +68,7 @@ int sample_main(int argc, const char* const* argv) {
   if (argc > 1 && std::string(argv[1]) == "merge") {  // a verb beside the plain command
     std::vector<const char*> args{"sample merge"};
     args.insert(args.end(), argv + 2, argv + argc);
-    return merge_main(static_cast<int>(args.size()), args.data());
+    return sample_merge_main(static_cast<int>(args.size()), args.data());
   }
   std::string sit_path, vae_path, vae_preset, shard, interval = "0,0.75";
   bool ignore_vae_identity = false;

@@ -16,7 +16,7 @@
 namespace latentlab::tools {
 namespace {
 
-int make_main(int argc, const char* const* argv) {
+int stats_make_main(int argc, const char* const* argv) {
   std::string spec, out, shard;
   metrics::FeatureExtractorOptions extractor_options;
   metrics::ImageInputOptions image_options;
@@ -58,7 +58,7 @@ int make_main(int argc, const char* const* argv) {
   return 0;
 }
 
-int merge_main(int argc, const char* const* argv) {
+int stats_merge_main(int argc, const char* const* argv) {
   std::vector<std::string> files;
   std::string out;
   RuntimeOptions runtime;
@@ -84,7 +84,7 @@ int merge_main(int argc, const char* const* argv) {
   return 0;
 }
 
-int info_main(int argc, const char* const* argv) {
+int stats_info_main(int argc, const char* const* argv) {
   std::string file;
   RuntimeOptions runtime;
   OptionGroup runtime_group("Runtime");
@@ -108,9 +108,9 @@ int info_main(int argc, const char* const* argv) {
 
 int stats_main(int argc, const char* const* argv) {
   static const std::vector<Command> verbs = {
-      {"make", "Write FID/sFID feature statistics of a dataset (or one shard of it)", make_main},
-      {"merge", "Merge shard statistics files exactly", merge_main},
-      {"info", "Describe a statistics file", info_main},
+      {"make", "Write FID/sFID feature statistics of a dataset (or one shard of it)", stats_make_main},
+      {"merge", "Merge shard statistics files exactly", stats_merge_main},
+      {"info", "Describe a statistics file", stats_info_main},
   };
   return run_group("stats", verbs, argc, argv);
 }

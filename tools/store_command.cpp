@@ -25,7 +25,7 @@ std::string numbers(const std::vector<double>& values) {
   return out;
 }
 
-int info_main(int argc, const char* const* argv) {
+int store_info_main(int argc, const char* const* argv) {
   std::string path;
   bool json = false;
   OptionGroup options("Options");
@@ -93,7 +93,7 @@ int verify_main(int argc, const char* const* argv) {
   return 0;
 }
 
-int merge_main(int argc, const char* const* argv) {
+int store_merge_main(int argc, const char* const* argv) {
   std::vector<std::string> shards;
   std::string out;
   store::MergeOptions merge;
@@ -130,9 +130,9 @@ int merge_main(int argc, const char* const* argv) {
 int store_main(int argc, const char* const* argv) {
 #ifdef LATENTLAB_WITH_HDF5
   static const std::vector<Command> verbs = {
-      {"info", "Describe a latent store: identity, shape, rows, channel statistics", info_main},
+      {"info", "Describe a latent store: identity, shape, rows, channel statistics", store_info_main},
       {"verify", "Re-check counts, NaN/Inf and statistics of latent stores", verify_main},
-      {"merge", "Join the shards of a cache run into one store", merge_main},
+      {"merge", "Join the shards of a cache run into one store", store_merge_main},
   };
   return run_group("store", verbs, argc, argv);
 #else

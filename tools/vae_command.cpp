@@ -42,7 +42,7 @@ int init_main(int argc, const char* const* argv) {
   return 0;
 }
 
-int info_main(int argc, const char* const* argv) {
+int vae_info_main(int argc, const char* const* argv) {
   std::string path;
   int64_t resolution = 256;
   OptionGroup options("Options");
@@ -72,7 +72,7 @@ int info_main(int argc, const char* const* argv) {
 int vae_main(int argc, const char* const* argv) {
   static const std::vector<Command> verbs = {
       {"init", "Write a seeded, randomly initialised AutoencoderKL", init_main},
-      {"info", "Describe a VAE weights file", info_main},
+      {"info", "Describe a VAE weights file", vae_info_main},
   };
   return run_group("vae", verbs, argc, argv);
 }

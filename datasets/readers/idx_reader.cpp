@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/strings.h"
 #include "io/mapped_file.h"
 
 #ifdef LATENTLAB_WITH_ZLIB
@@ -33,10 +34,6 @@ constexpr int kNumClasses = 10;
 
 uint32_t big_endian32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Reads the header from the first `size` (>= 4) bytes into `file`; returns false while the dimensions are not all

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/allocator.h"
 #include "core/compat.h"
 
 #ifndef LATENTLAB_VERSION
@@ -50,6 +51,7 @@ VersionInfo version_info() {
   for (int i = 0; i < info.cuda_devices; ++i) info.cuda_device_names.push_back(compat::cuda_device_name(i));
   info.threads = at::get_num_threads();
   info.blas = loaded_blas();
+  info.allocator = allocator_description();
 #ifdef LATENTLAB_WITH_ZIP
   info.features.push_back("zip");
 #endif
@@ -74,6 +76,7 @@ nlohmann::json to_json(const VersionInfo& info) {
           {"cuda_device_names", info.cuda_device_names},
           {"threads", info.threads},
           {"blas", info.blas},
+          {"allocator", info.allocator},
           {"features", info.features}};
 }
 
@@ -91,9 +94,10 @@ std::string to_text(const VersionInfo& info) {
       "CUDA devices: {}\n"
       "threads:      {}\n"
       "BLAS:         {}\n"
+      "allocator:    {}\n"
       "features:     {}\n",
       info.tool, info.git_commit, info.torch, info.cuda_build ? "yes" : "no", devices, info.threads, info.blas,
-      features.empty() ? "(none)" : features);
+      info.allocator, features.empty() ? "(none)" : features);
 }
 
 }  // namespace latentlab

@@ -19,7 +19,8 @@ struct VersionInfo {
   int cuda_devices = 0;
   std::vector<std::string> cuda_device_names;
   int threads = 1;
-  std::string blas;  // the BLAS library actually loaded, e.g. "OpenBLAS 0.3.21 (…/openblas-openmp/libblas.so.3)"
+  std::string blas;       // the BLAS library actually loaded, e.g. "OpenBLAS 0.3.21 (…/openblas-openmp/libblas.so.3)"
+  std::string allocator;  // core/allocator.h: how malloc is set up
   std::vector<std::string> features;  // compiled-in optional features
 };
 

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/progress.h"
+#include "core/strings.h"
 #include "diffusion/sit_velocity.h"
 #include "io/atomic_file.h"
 #include "io/mapped_file.h"
@@ -30,10 +31,6 @@
 namespace latentlab::diffusion {
 namespace fs = std::filesystem;
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 void check_options(const models::SiT& sit, const LatentNorm& norm, const SampleRunOptions& o) {
   if (o.num < 1) fail_usage("--num", "must be >= 1, got {}", o.num);

@@ -12,20 +12,18 @@
 
 namespace latentlab::distributed {
 
-namespace {
-
-struct Bucket {
-  std::vector<size_t> members;   // indices into Impl::parameters
-  std::vector<int64_t> offsets;  // element offset of each member in `flat`
-  at::Tensor flat;
-  size_t pending = 0;  // members whose gradient has not arrived in this backward
-  bool launched = false;
-  Pending reduce;
-};
-
-}  // namespace
-
 struct GradientSync::Impl {
+  // Nested, not in an anonymous namespace: Impl has external linkage, and in a unity build (where this file
+  // is included) GCC warns about a member whose type has internal linkage (-Wsubobject-linkage).
+  struct Bucket {
+    std::vector<size_t> members;   // indices into parameters
+    std::vector<int64_t> offsets;  // element offset of each member in `flat`
+    at::Tensor flat;
+    size_t pending = 0;  // members whose gradient has not arrived in this backward
+    bool launched = false;
+    Pending reduce;
+  };
+
   Communicator& communicator;
   GradientSyncOptions options;
   std::vector<at::Tensor> parameters;
@@ -164,10 +162,10 @@ void GradientSync::finish() {
     impl.armed = false;
     if (impl.hook_error) std::rethrow_exception(std::exchange(impl.hook_error, nullptr));
     impl.last_launched_in_backward = impl.launched_in_backward;
-    for (Bucket& bucket : impl.buckets) bucket.pending = 0;  // a missing gradient counts as zero
+    for (Impl::Bucket& bucket : impl.buckets) bucket.pending = 0;  // a missing gradient counts as zero
     impl.launch_ready(false);
   }
-  for (Bucket& bucket : impl.buckets) {
+  for (Impl::Bucket& bucket : impl.buckets) {
     bucket.reduce.wait();
     for (size_t m = 0; m < bucket.members.size(); ++m) {
       at::Tensor& parameter = impl.parameters[bucket.members[m]];

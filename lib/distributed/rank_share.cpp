@@ -1,5 +1,7 @@
 #include "distributed/rank_share.h"
 
+#include <algorithm>
+
 #include <ATen/ATen.h>
 
 #include "distributed/communicator.h"
@@ -10,12 +12,18 @@ at::Tensor rank_rows(const at::Tensor& global, int rank, int world_size) {
   return global.slice(0, rank, global.size(0), world_size).contiguous();
 }
 
-void average_values(Communicator& communicator, std::vector<double>& values) {
+void sum_values(Communicator& communicator, std::vector<double>& values) {
   if (!communicator.distributed() || values.empty()) return;
   at::Tensor buffer = at::tensor(values, at::kDouble).to(communicator.device());
   communicator.all_reduce(buffer);
-  buffer = buffer.cpu() / communicator.world_size();
-  for (size_t i = 0; i < values.size(); ++i) values[i] = buffer[static_cast<int64_t>(i)].item<double>();
+  buffer = buffer.cpu().contiguous();
+  std::copy(buffer.data_ptr<double>(), buffer.data_ptr<double>() + buffer.numel(), values.begin());
+}
+
+void average_values(Communicator& communicator, std::vector<double>& values) {
+  if (!communicator.distributed()) return;
+  sum_values(communicator, values);
+  for (double& value : values) value /= communicator.world_size();
 }
 
 uint64_t rank_step_seed(uint64_t seed, int64_t step, int rank) {

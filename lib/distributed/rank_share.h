@@ -20,6 +20,8 @@ class Communicator;
 // Rows rank, rank + n, ... of `global` (dim 0); `global` itself with one process.
 at::Tensor rank_rows(const at::Tensor& global, int rank, int world_size);
 
+// Each value becomes its sum over ranks (one float64 all-reduce); unchanged with one process.
+void sum_values(Communicator& communicator, std::vector<double>& values);
 // Each value becomes its mean over ranks (one float64 all-reduce); unchanged with one process.
 void average_values(Communicator& communicator, std::vector<double>& values);
 

@@ -12,21 +12,21 @@
 namespace latentlab::models {
 namespace {
 
-constexpr const char* kSubject = "autoencoder-kl";
+constexpr const char* kAutoencoderKLSubject = "autoencoder-kl";
 
 void check_input(const at::Tensor& x, int64_t channels, int64_t factor, const char* what) {
   if (x.dim() != 4 || x.size(1) != channels || x.size(2) % factor != 0 || x.size(3) % factor != 0 || x.size(2) == 0 ||
       x.size(3) == 0)
-    fail(kSubject, "{} must be N×{}×H×W with H and W positive multiples of {}, got {}", what, channels, factor,
-         c10::str(x.sizes()));
+    fail(kAutoencoderKLSubject, "{} must be N×{}×H×W with H and W positive multiples of {}, got {}", what, channels,
+         factor, c10::str(x.sizes()));
   if (!at::isFloatingType(x.scalar_type()))
-    fail(kSubject, "{} must be floating point, got {}", what, c10::toString(x.scalar_type()));
+    fail(kAutoencoderKLSubject, "{} must be floating point, got {}", what, c10::toString(x.scalar_type()));
 }
 
 }  // namespace
 
 AutoencoderKL::AutoencoderKL(const AutoencoderKLConfig& config) : config_(config) {
-  config_.validate(kSubject);
+  config_.validate(kAutoencoderKLSubject);
   config_.name_preset();  // a modified preset is "custom"
   net_ = std::make_shared<AutoencoderKLNet>(config_);
 }

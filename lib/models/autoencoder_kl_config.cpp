@@ -5,6 +5,7 @@
 #include <regex>
 #include <set>
 
+#include <fmt/ranges.h>  // fmt::join (moved here in fmt 11)
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -29,7 +30,7 @@ Config make(const char* name, int64_t ch, std::vector<int64_t> mult, int64_t blo
   return c;
 }
 
-const std::vector<Config>& presets() {
+const std::vector<Config>& autoencoder_kl_presets() {
   static const std::vector<Config> list = {
       make("f8d4", 128, {1, 2, 4, 4}, 2, {}, 256, 4),          // LDM kl-f8, SD-VAE
       make("f16d16", 128, {1, 1, 2, 2, 4}, 2, {16}, 256, 16),  // LDM kl-f16
@@ -38,12 +39,6 @@ const std::vector<Config>& presets() {
       make("small-f8d8", 64, {1, 1, 2, 2}, 1, {8}, 64, 8),     // CPU demos
   };
   return list;
-}
-
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
 }
 
 // The levels that have attention blocks (what attn_resolutions selects at `resolution`); entries that match
@@ -114,19 +109,19 @@ void AutoencoderKLConfig::validate(const std::string& subject) const {
 
 const std::vector<std::string>& AutoencoderKLConfig::preset_names() {
   static const std::vector<std::string> names =
-      preset_names_of(presets(), [](const auto& preset) { return preset.preset; });
+      preset_names_of(autoencoder_kl_presets(), [](const auto& preset) { return preset.preset; });
   return names;
 }
 
 AutoencoderKLConfig AutoencoderKLConfig::preset_config(const std::string& name) {
-  for (const auto& c : presets())
+  for (const auto& c : autoencoder_kl_presets())
     if (c.preset == name) return c;
-  fail(name, "unknown AutoencoderKL preset (known: {})", join(preset_names()));
+  fail(name, "unknown AutoencoderKL preset (known: {})", fmt::join(preset_names(), ", "));
 }
 
 void AutoencoderKLConfig::name_preset() {
   preset = "custom";
-  for (const auto& c : presets())
+  for (const auto& c : autoencoder_kl_presets())
     if (same_architecture(*this, c)) {
       preset = c.preset;
       return;

@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "core/error.h"
+#include "core/strings.h"
 
 namespace latentlab::models {
 namespace {
@@ -16,10 +17,6 @@ const std::regex& up_block() {
 int64_t index_of(const std::string& digits, const std::string& name, const std::string& subject) {
   if (digits.size() > 3) fail(subject, "tensor '{}': implausible block index {}", name, digits);
   return std::stoll(digits);
-}
-
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
 }
 
 // The rest of a name inside one res block.

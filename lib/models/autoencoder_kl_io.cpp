@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "io/pth.h"
 #include "io/safetensors.h"
 #include "io/sha256.h"
@@ -17,14 +18,7 @@
 namespace latentlab::models {
 namespace {
 
-constexpr const char* kAnchor = "encoder.conv_in.weight";  // present in LDM and diffusers layouts alike
-
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
-}
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
+constexpr const char* kAutoencoderKLAnchor = "encoder.conv_in.weight";  // present in LDM and diffusers layouts alike
 
 // Every tensor of the file by its full dotted name; .pth tensors are read only once chosen.
 struct Listing {
@@ -53,19 +47,19 @@ Listing list_tensors(const std::string& path, io::WeightsFormat format) {
   return out;
 }
 
-std::string find_prefix(const Listing& listing, const std::string& requested, const std::string& path) {
+std::string find_autoencoder_kl_prefix(const Listing& listing, const std::string& requested, const std::string& path) {
   if (requested != "auto") return requested.empty() ? "" : requested + ".";
   std::vector<std::string> found;
   for (const std::string& name : listing.names)
-    if (ends_with(name, kAnchor)) {
-      const std::string prefix = name.substr(0, name.size() - std::char_traits<char>::length(kAnchor));
+    if (ends_with(name, kAutoencoderKLAnchor)) {
+      const std::string prefix = name.substr(0, name.size() - std::char_traits<char>::length(kAutoencoderKLAnchor));
       if (prefix.empty() || prefix.back() == '.') found.push_back(prefix);
     }
   if (found.empty()) {
     std::string first;
     for (size_t i = 0; i < listing.names.size() && i < 5; ++i) first += (i ? ", " : "") + listing.names[i];
-    fail(path, "no AutoencoderKL in this file: no tensor named [<prefix>.]{} among its {} tensors (first: {})", kAnchor,
-         listing.names.size(), first.empty() ? "none" : first);
+    fail(path, "no AutoencoderKL in this file: no tensor named [<prefix>.]{} among its {} tensors (first: {})",
+         kAutoencoderKLAnchor, listing.names.size(), first.empty() ? "none" : first);
   }
   // The shortest prefix wins; stable, so among equals the first in file order.
   std::stable_sort(found.begin(), found.end(),
@@ -84,7 +78,7 @@ AutoencoderKL AutoencoderKL::load(const std::string& path, const AutoencoderKLLo
   const io::WeightsFormat format = io::detect_weights_format(path);
   r.format = io::format_name(format);
   Listing listing = list_tensors(path, format);
-  const std::string prefix = find_prefix(listing, options.prefix, path);
+  const std::string prefix = find_autoencoder_kl_prefix(listing, options.prefix, path);
   r.prefix = prefix.empty() ? "" : prefix.substr(0, prefix.size() - 1);
 
   io::NamedArrays tensors;

@@ -21,7 +21,7 @@ struct Preset {
 
 // dinov2/hub/backbones.py: vit_small/base/large/giant2 at img_size 518, patch 14, init_values 1.0; giant2
 // with ffn_layer "swiglufused", whose hidden width is (int(4·1536·2/3) + 7) // 8 · 8 = 4096.
-const std::vector<Preset>& presets() {
+const std::vector<Preset>& dinov2_presets() {
   static const std::vector<Preset> list = {
       {"vits14", 384, 12, 6, 1536, DinoV2Ffn::Mlp, 0},        {"vitb14", 768, 12, 12, 3072, DinoV2Ffn::Mlp, 0},
       {"vitl14", 1024, 24, 16, 4096, DinoV2Ffn::Mlp, 0},      {"vitg14", 1536, 40, 24, 4096, DinoV2Ffn::SwiGLU, 0},
@@ -89,19 +89,19 @@ int64_t DinoV2Config::parameter_count() const {
 
 const std::vector<std::string>& DinoV2Config::preset_names() {
   static const std::vector<std::string> names =
-      preset_names_of(presets(), [](const auto& preset) { return preset.name; });
+      preset_names_of(dinov2_presets(), [](const auto& preset) { return preset.name; });
   return names;
 }
 
 DinoV2Config DinoV2Config::preset_config(const std::string& name, const std::string& subject) {
-  for (const auto& p : presets())
+  for (const auto& p : dinov2_presets())
     if (name == p.name) return from_preset(p);
   fail_usage(subject, "unknown DINOv2 preset '{}' (known: {})", name, fmt::join(preset_names(), ", "));
 }
 
 void DinoV2Config::name_preset() {
   preset = "custom";
-  for (const auto& p : presets()) {
+  for (const auto& p : dinov2_presets()) {
     if (same_architecture(*this, from_preset(p))) {
       preset = p.name;
       return;
@@ -155,7 +155,7 @@ DinoV2Config DinoV2Config::from_weights(const io::NamedArrays& tensors, int64_t 
     c.num_heads = num_heads;
   } else {
     c.num_heads = 0;
-    for (const auto& p : presets())
+    for (const auto& p : dinov2_presets())
       if (p.embed_dim == c.embed_dim) c.num_heads = p.num_heads;
     if (c.num_heads == 0)
       fail(subject, "embed_dim {} matches no DINOv2 preset, so the head count must be given", c.embed_dim);

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "io/weights.h"
 #include "models/dinov2.h"
 #include "models/inception_fid_weights.h"  // cached_file_sha256
@@ -16,10 +17,6 @@
 
 namespace latentlab::models {
 namespace {
-
-bool starts_with(const std::string& text, const std::string& prefix) {
-  return text.rfind(prefix, 0) == 0;
-}
 
 bool is_index(const std::string& text) {
   if (text.empty()) return false;

@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "io/sha256.h"
 #include "io/tensor_convert.h"
 #include "io/weights.h"
@@ -21,10 +22,6 @@
 
 namespace latentlab::models {
 namespace {
-
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // Every tensor the model needs, by state-dict name: parameters, then buffers (loading goes by name).
 std::vector<std::pair<std::string, at::Tensor>> model_tensors(InceptionFID& model) {

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "io/safetensors.h"
 #include "io/tensor_convert.h"
 #include "io/weights.h"
@@ -24,10 +25,6 @@ std::string lpips_trunk_name(const lpips_vgg::Conv& conv, const char* kind) {
 }
 std::string head_name(int layer) {
   return fmt::format("lin{}.model.1.weight", layer);
-}
-
-bool starts_with(const std::string& text, const std::string& prefix) {
-  return text.rfind(prefix, 0) == 0;
 }
 
 // The array `name` with shape `shape` and a floating dtype; errors name `subject`.

@@ -8,16 +8,12 @@
 #include <torch/nn/module.h>
 
 #include "core/error.h"
+#include "core/strings.h"
 #include "io/safetensors.h"
 #include "io/tensor_convert.h"
 
 namespace latentlab::models {
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return !suffix.empty() && s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // Parameters then buffers, the order PyTorch's state_dict() interleaves per module does not matter here.
 std::vector<std::pair<std::string, at::Tensor>> slots(torch::nn::Module& module) {
@@ -51,7 +47,7 @@ void load_module_state(torch::nn::Module& module, const io::NamedArrays& tensors
     known[name] = true;
     auto it = given.find(name);
     if (it == given.end()) {
-      if (!ends_with(name, optional_suffix)) missing.push_back(name);
+      if (optional_suffix.empty() || !ends_with(name, optional_suffix)) missing.push_back(name);
     } else if (it->second->shape != tensor.sizes().vec()) {
       mismatched.push_back(
           fmt::format("'{}' (file {}, model {})", name, io::shape_string(it->second->shape), c10::str(tensor.sizes())));

@@ -19,9 +19,9 @@
 namespace latentlab::models {
 namespace {
 
-constexpr const char* kSubject = "patchgan";
+constexpr const char* kPatchGANSubject = "patchgan";
 
-torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t stride, bool bias) {
+torch::nn::Conv2d patchgan_conv(int64_t in, int64_t out, int64_t stride, bool bias) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 4).stride(stride).padding(1).bias(bias));
 }
 
@@ -36,18 +36,18 @@ class PatchGANNet : public torch::nn::Module {
  public:
   explicit PatchGANNet(const PatchGANConfig& c) {
     torch::nn::Sequential seq;
-    seq->push_back(conv(c.in_channels, c.ndf, 2, true));
+    seq->push_back(patchgan_conv(c.in_channels, c.ndf, 2, true));
     seq->push_back(leaky());
     int64_t mult = 1;
     for (int64_t n = 1; n <= c.n_layers; ++n) {
       const int64_t previous = mult;
       mult = std::min<int64_t>(int64_t{1} << n, 8);
       const int64_t stride = n < c.n_layers ? 2 : 1;  // the last block keeps the resolution
-      seq->push_back(conv(c.ndf * previous, c.ndf * mult, stride, false));
+      seq->push_back(patchgan_conv(c.ndf * previous, c.ndf * mult, stride, false));
       seq->push_back(torch::nn::BatchNorm2d(c.ndf * mult));
       seq->push_back(leaky());
     }
-    seq->push_back(conv(c.ndf * mult, 1, 1, true));
+    seq->push_back(patchgan_conv(c.ndf * mult, 1, 1, true));
     main = register_module("main", seq);
     init_weights();
   }
@@ -118,7 +118,7 @@ PatchGANConfig PatchGANConfig::from_weights(const io::NamedArrays& tensors, cons
 }
 
 PatchGANDiscriminator::PatchGANDiscriminator(const PatchGANConfig& config) : config_(config) {
-  config_.validate(kSubject);
+  config_.validate(kPatchGANSubject);
   net_ = std::make_shared<PatchGANNet>(config_);
 }
 
@@ -129,7 +129,7 @@ PatchGANDiscriminator& PatchGANDiscriminator::operator=(PatchGANDiscriminator&&)
 at::Tensor PatchGANDiscriminator::forward(const at::Tensor& images) const {
   const int64_t side = config_.min_input_side();
   if (images.dim() != 4 || images.size(1) != config_.in_channels || images.size(2) < side || images.size(3) < side)
-    fail(kSubject, "images must be N×{}×H×W with H, W ≥ {}, got {}", config_.in_channels, side,
+    fail(kPatchGANSubject, "images must be N×{}×H×W with H, W ≥ {}, got {}", config_.in_channels, side,
          c10::str(images.sizes()));
   if (!batch_norm_ || !net_->is_training()) return net_->main->forward(images);
   at::Tensor x = images;

@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "io/safetensors.h"
 #include "io/weights.h"
 #include "models/module_state.h"
@@ -11,15 +12,11 @@
 namespace latentlab::models {
 namespace {
 
-constexpr const char* kAnchor = "main.0.weight";
-
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
-}
+constexpr const char* kPatchGANAnchor = "main.0.weight";
 
 // "" or "<…>discriminator." in front of main.0.weight; the shortest such prefix.
-std::string find_prefix(const io::NamedArrays& arrays, const std::string& path) {
-  const std::string anchor = kAnchor;
+std::string find_patchgan_prefix(const io::NamedArrays& arrays, const std::string& path) {
+  const std::string anchor = kPatchGANAnchor;
   std::vector<std::string> found;
   for (const auto& [name, array] : arrays) {
     if (name.size() < anchor.size() || name.compare(name.size() - anchor.size(), anchor.size(), anchor) != 0) continue;
@@ -46,7 +43,7 @@ PatchGANDiscriminator PatchGANDiscriminator::load(const std::string& path, const
   const bool automatic = options.prefix == "auto";
   io::WeightsFile file = io::load_weights(path, automatic ? "" : options.prefix);
   r.format = io::format_name(file.format);
-  const std::string prefix = automatic ? find_prefix(file.arrays, path) : "";
+  const std::string prefix = automatic ? find_patchgan_prefix(file.arrays, path) : "";
   r.prefix = prefix.empty() ? (automatic ? "" : options.prefix) : prefix.substr(0, prefix.size() - 1);
 
   io::NamedArrays tensors;

@@ -14,7 +14,7 @@
 namespace latentlab::models {
 namespace {
 
-constexpr const char* kSubject = "sendvae-mapper";
+constexpr const char* kMapperSubject = "sendvae-mapper";
 
 struct Parent : torch::nn::Module {};  // names patch_embed.proj like the REPA/SiT x_embedder
 
@@ -64,7 +64,7 @@ NoisedLatent inject_noise(const at::Tensor& z, c10::optional<at::Generator> gene
 }
 
 SendVAEMapperImpl::SendVAEMapperImpl(const SendVAEMapperConfig& config) : config_(config) {
-  config_.validate(kSubject);
+  config_.validate(kMapperSubject);
   const auto& c = config_;
   latent_norm_ = register_module("latent_norm", torch::nn::BatchNorm2d(torch::nn::BatchNormOptions(c.latent_channels)
                                                                            .eps(c.bn_eps)
@@ -104,10 +104,10 @@ void SendVAEMapperImpl::check_latent(const at::Tensor& z) const {
   const int64_t p = config_.patch_size;
   if (z.dim() != 4 || z.size(0) < 1 || z.size(1) != config_.latent_channels || z.size(2) < p || z.size(3) < p ||
       z.size(2) % p != 0 || z.size(3) % p != 0)
-    fail(kSubject, "latents must be N×{}×h×w with h and w positive multiples of the patch size {}, got {}",
+    fail(kMapperSubject, "latents must be N×{}×h×w with h and w positive multiples of the patch size {}, got {}",
          config_.latent_channels, p, c10::str(z.sizes()));
   if (!at::isFloatingType(z.scalar_type()))
-    fail(kSubject, "latents must be floating point, got {}", c10::toString(z.scalar_type()));
+    fail(kMapperSubject, "latents must be floating point, got {}", c10::toString(z.scalar_type()));
 }
 
 at::Tensor SendVAEMapperImpl::normalize(const at::Tensor& z) {

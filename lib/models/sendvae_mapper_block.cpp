@@ -7,7 +7,7 @@
 namespace latentlab::models {
 namespace {
 
-torch::nn::LayerNorm layer_norm(int64_t width, double eps) {
+torch::nn::LayerNorm layer_norm_module(int64_t width, double eps) {
   return torch::nn::LayerNorm(torch::nn::LayerNormOptions({width}).eps(eps));
 }
 
@@ -18,11 +18,11 @@ struct Holder : torch::nn::Module {};
 
 SendVAEMapperBlockImpl::SendVAEMapperBlockImpl(int64_t width, int64_t heads, int64_t mlp_hidden, double ln_eps)
     : heads_(heads) {
-  norm1 = register_module("norm1", layer_norm(width, ln_eps));
+  norm1 = register_module("norm1", layer_norm_module(width, ln_eps));
   auto attn = register_module("attn", std::make_shared<Holder>());
   qkv = attn->register_module("qkv", torch::nn::Linear(width, 3 * width));
   proj = attn->register_module("proj", torch::nn::Linear(width, width));
-  norm2 = register_module("norm2", layer_norm(width, ln_eps));
+  norm2 = register_module("norm2", layer_norm_module(width, ln_eps));
   auto mlp = register_module("mlp", std::make_shared<Holder>());
   fc1 = mlp->register_module("fc1", torch::nn::Linear(width, mlp_hidden));
   fc2 = mlp->register_module("fc2", torch::nn::Linear(mlp_hidden, width));

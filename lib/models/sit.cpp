@@ -12,33 +12,33 @@
 namespace latentlab::models {
 namespace {
 
-constexpr const char* kSubject = "sit";
+constexpr const char* kSiTSubject = "sit";
 
 void check_inputs(const SiTConfig& c, const at::Tensor& x, const at::Tensor& t, const at::Tensor& labels) {
   if (x.dim() != 4 || x.size(1) != c.in_channels || x.size(2) != c.input_size || x.size(3) != c.input_size ||
       x.size(0) == 0)
-    fail(kSubject, "latents must be N×{}×{}×{} with N >= 1, got {}", c.in_channels, c.input_size, c.input_size,
+    fail(kSiTSubject, "latents must be N×{}×{}×{} with N >= 1, got {}", c.in_channels, c.input_size, c.input_size,
          c10::str(x.sizes()));
   if (!at::isFloatingType(x.scalar_type()))
-    fail(kSubject, "latents must be floating point, got {}", c10::toString(x.scalar_type()));
+    fail(kSiTSubject, "latents must be floating point, got {}", c10::toString(x.scalar_type()));
   const int64_t n = x.size(0);
   if (t.dim() != 1 || t.size(0) != n || !at::isFloatingType(t.scalar_type()))
-    fail(kSubject, "t must be a floating-point vector of {} times, got {} {}", n, c10::toString(t.scalar_type()),
+    fail(kSiTSubject, "t must be a floating-point vector of {} times, got {} {}", n, c10::toString(t.scalar_type()),
          c10::str(t.sizes()));
   if (labels.dim() != 1 || labels.size(0) != n || at::isFloatingType(labels.scalar_type()) ||
       labels.scalar_type() == at::kBool)
-    fail(kSubject, "labels must be an integer vector of {} classes, got {} {}", n, c10::toString(labels.scalar_type()),
-         c10::str(labels.sizes()));
+    fail(kSiTSubject, "labels must be an integer vector of {} classes, got {} {}", n,
+         c10::toString(labels.scalar_type()), c10::str(labels.sizes()));
   const int64_t low = labels.min().item<int64_t>(), high = labels.max().item<int64_t>();
   if (low < 0 || high > c.num_classes)
-    fail(kSubject, "labels must lie in [0, {}] ({} = the null class), got values in [{}, {}]", c.num_classes,
+    fail(kSiTSubject, "labels must lie in [0, {}] ({} = the null class), got values in [{}, {}]", c.num_classes,
          c.num_classes, low, high);
 }
 
 }  // namespace
 
 SiT::SiT(const SiTConfig& config) : config_(config) {
-  config_.validate(kSubject);
+  config_.validate(kSiTSubject);
   config_.name_preset();  // a modified preset is "custom"
   net_ = std::make_shared<SiTNet>(config_);
 }
@@ -52,7 +52,7 @@ at::Tensor SiT::drop_labels(const at::Tensor& labels, const SiTForwardOptions& o
   at::Tensor drop;
   if (options.force_drop.defined()) {
     if (options.force_drop.dim() != 1 || options.force_drop.size(0) != n)
-      fail(kSubject, "force_drop must be a vector of {} flags, got {}", n, c10::str(options.force_drop.sizes()));
+      fail(kSiTSubject, "force_drop must be a vector of {} flags, got {}", n, c10::str(options.force_drop.sizes()));
     drop = options.force_drop.to(labels.device()) != 0;
   } else if (options.label_dropout && config_.class_dropout_prob > 0) {
     drop = (at::rand({n}, *options.label_dropout, at::TensorOptions().dtype(at::kFloat)) < config_.class_dropout_prob)
@@ -73,9 +73,10 @@ at::Tensor SiT::forward_with_guidance(const at::Tensor& x, const at::Tensor& t, 
                                       const SiTGuidance& guidance) const {
   check_inputs(config_, x, t, labels);
   if (labels.max().item<int64_t>() >= null_class())
-    fail(kSubject, "guided labels must be real classes (< {}); the null class is added by the guidance", null_class());
+    fail(kSiTSubject, "guided labels must be real classes (< {}); the null class is added by the guidance",
+         null_class());
   if (!(guidance.low <= guidance.high))
-    fail(kSubject, "guidance interval [{}, {}] is empty", guidance.low, guidance.high);
+    fail(kSiTSubject, "guidance interval [{}, {}] is empty", guidance.low, guidance.high);
   SiTForwardOptions plain;
   plain.project = false;
   const at::Tensor within = (t >= guidance.low).logical_and(t <= guidance.high);

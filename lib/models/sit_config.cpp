@@ -5,6 +5,7 @@
 #include <regex>
 #include <set>
 
+#include <fmt/ranges.h>  // fmt::join (moved here in fmt 11)
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -51,7 +52,7 @@ SiTConfig tiny_config(int64_t patch) {
   return c;
 }
 
-const std::vector<SiTConfig>& presets() {
+const std::vector<SiTConfig>& sit_presets() {
   static const std::vector<SiTConfig> list = [] {
     std::vector<SiTConfig> out;
     for (const Family& f : kFamilies)
@@ -66,15 +67,9 @@ const std::vector<SiTConfig>& presets() {
 // The first preset for which `match` holds, or null.
 template <typename Match>
 const SiTConfig* find_preset(Match match) {
-  for (const auto& c : presets())
+  for (const auto& c : sit_presets())
     if (match(c)) return &c;
   return nullptr;
-}
-
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
 }
 
 // JSON readers that name the key; `what` is how the expected type reads in the message.
@@ -179,13 +174,13 @@ int64_t SiTConfig::parameter_count(bool include_projectors) const {
 
 const std::vector<std::string>& SiTConfig::preset_names() {
   static const std::vector<std::string> names =
-      preset_names_of(presets(), [](const auto& preset) { return preset.preset; });
+      preset_names_of(sit_presets(), [](const auto& preset) { return preset.preset; });
   return names;
 }
 
 SiTConfig SiTConfig::preset_config(const std::string& name) {
   if (const SiTConfig* c = find_preset([&](const SiTConfig& p) { return p.preset == name; })) return *c;
-  fail(name, "unknown SiT preset (known: {})", join(preset_names()));
+  fail(name, "unknown SiT preset (known: {})", fmt::join(preset_names(), ", "));
 }
 
 void SiTConfig::name_preset() {
@@ -225,7 +220,7 @@ SiTConfig SiTConfig::from_json(const nlohmann::json& json, const std::string& su
     if (it == setters().end()) {
       std::vector<std::string> known = {"preset"};
       for (const auto& [name, setter] : setters()) known.push_back(name);
-      fail(subject, "unknown SiT config key '{}' (known: {})", key, join(known));
+      fail(subject, "unknown SiT config key '{}' (known: {})", key, fmt::join(known, ", "));
     }
     it->second(c, Reader{subject, key, value});
   }

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "io/pth.h"
 #include "io/safetensors.h"
 #include "io/sha256.h"
@@ -21,13 +22,9 @@
 namespace latentlab::models {
 namespace {
 
-constexpr const char* kAnchor = "x_embedder.proj.weight";
+constexpr const char* kSiTAnchor = "x_embedder.proj.weight";
 // REPA-E's latent BatchNorm, kept with the SiT's state dict but not part of its forward pass.
 constexpr const char* kBatchNorm = "bn.";
-
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
-}
 
 // A weights file's tensors by full dotted name; .pth tensors are read only when chosen (a REPA checkpoint
 // also holds the other of model/ema and the optimiser state, three times the model's size).
@@ -66,9 +63,10 @@ class TensorSource {
 
 // The prefix (with its trailing dot) whose "<prefix>x_embedder.proj.weight" exists: EMA weights first, as
 // REPA's and REPA-E's samplers load them, then the shortest.
-std::string find_prefix(const std::vector<std::string>& names, const std::string& requested, const std::string& path) {
+std::string find_sit_prefix(const std::vector<std::string>& names, const std::string& requested,
+                            const std::string& path) {
   if (requested != "auto") return requested.empty() ? "" : requested + ".";
-  const std::string anchor = kAnchor;
+  const std::string anchor = kSiTAnchor;
   std::vector<std::string> found;
   for (const std::string& name : names)
     if (name.size() >= anchor.size() && name.compare(name.size() - anchor.size(), anchor.size(), anchor) == 0) {
@@ -78,7 +76,7 @@ std::string find_prefix(const std::vector<std::string>& names, const std::string
   if (found.empty()) {
     std::string first;
     for (size_t i = 0; i < names.size() && i < 5; ++i) first += (i ? ", " : "") + names[i];
-    fail(path, "no SiT in this file: no tensor named [<prefix>.]{} among its {} tensors (first: {})", kAnchor,
+    fail(path, "no SiT in this file: no tensor named [<prefix>.]{} among its {} tensors (first: {})", kSiTAnchor,
          names.size(), first.empty() ? "none" : first);
   }
   std::stable_sort(found.begin(), found.end(), [](const std::string& a, const std::string& b) {
@@ -98,7 +96,7 @@ SiT SiT::load(const std::string& path, const SiTLoadOptions& options, SiTLoadRep
   const io::WeightsFormat format = io::detect_weights_format(path);
   r.format = io::format_name(format);
   const TensorSource source(path, format);
-  const std::string prefix = find_prefix(source.names(), options.prefix, path);
+  const std::string prefix = find_sit_prefix(source.names(), options.prefix, path);
   r.prefix = prefix.empty() ? "" : prefix.substr(0, prefix.size() - 1);
 
   io::NamedArrays tensors;

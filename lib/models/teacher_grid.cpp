@@ -12,7 +12,7 @@ namespace latentlab::models {
 namespace {
 
 // The square side of n, or -1.
-int64_t square_side(int64_t n) {
+int64_t teacher_grid_side(int64_t n) {
   const auto s = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(n))));
   return s > 0 && s * s == n ? s : -1;
 }
@@ -61,10 +61,10 @@ at::Tensor token_map_from_output(const at::Tensor& output, const std::string& su
          fmt::join(output.sizes(), ", "));
   int64_t n = output.size(1);
   at::Tensor tokens = output;
-  int64_t side = square_side(n);
-  if (side < 0 && square_side(n - 1) > 0) {  // a CLS token first
+  int64_t side = teacher_grid_side(n);
+  if (side < 0 && teacher_grid_side(n - 1) > 0) {  // a CLS token first
     tokens = output.slice(1, 1);
-    side = square_side(n - 1);
+    side = teacher_grid_side(n - 1);
   }
   if (side < 0)
     fail(subject, "the module returned {} tokens, neither a square grid nor a CLS token plus a square grid", n);

@@ -10,7 +10,7 @@
 namespace latentlab::models {
 namespace {
 
-constexpr const char* kSubject = "vf-loss";
+constexpr const char* kVFLossSubject = "vf-loss";
 
 // B×D×h×w -> B×D×N with unit columns (F.normalize over D).
 at::Tensor unit_columns(const at::Tensor& map) {
@@ -51,12 +51,13 @@ at::Tensor vf_distance_matrix_loss(const at::Tensor& z_proj, const at::Tensor& t
 }
 
 VFLossTerms vf_loss(const at::Tensor& z_proj, const at::Tensor& teacher, const VFLossOptions& options) {
-  if (z_proj.dim() != 4) fail(kSubject, "projected latents must be B×D×h×w, got {}", c10::str(z_proj.sizes()));
+  if (z_proj.dim() != 4) fail(kVFLossSubject, "projected latents must be B×D×h×w, got {}", c10::str(z_proj.sizes()));
   if (teacher.dim() != 3 || teacher.size(0) != z_proj.size(0) || teacher.size(2) != z_proj.size(1))
-    fail(kSubject, "teacher tokens must be B×N×D = {}×N×{}, got {}", z_proj.size(0), z_proj.size(1),
+    fail(kVFLossSubject, "teacher tokens must be B×N×D = {}×N×{}, got {}", z_proj.size(0), z_proj.size(1),
          c10::str(teacher.sizes()));
   const int64_t rows = z_proj.size(2), cols = z_proj.size(3);
-  const at::Tensor map = teacher_tokens_to_grid(teacher, rows, cols, kSubject).transpose(1, 2).reshape(z_proj.sizes());
+  const at::Tensor map =
+      teacher_tokens_to_grid(teacher, rows, cols, kVFLossSubject).transpose(1, 2).reshape(z_proj.sizes());
   VFLossTerms out;
   out.cosine = vf_cosine_loss(z_proj, map, options.cos_margin);
   out.distmat = vf_distance_matrix_loss(z_proj, map, options.distmat_margin);

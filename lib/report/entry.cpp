@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "io/results_json.h"
 #include "io/sha256.h"
 #include "report/result_kinds.h"
@@ -16,10 +17,6 @@ namespace latentlab::report {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 bool is_image_path(std::string path) {
   for (auto& c : path) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -215,18 +215,19 @@ LdmTrainer::Losses LdmTrainer::losses(const LdmBatch& batch, int64_t draw_step) 
   return l;
 }
 
-// The terms as means over ranks (equal per-rank batches: the global batch's values).
-static LossTerms mean_terms(distributed::Communicator& comm, const LdmTrainer::Losses& l, bool repa) {
+// This rank's terms; averaged over ranks they are the global batch's (equal per-rank batches).
+static LossTerms ldm_rank_terms(const LdmTrainer::Losses& l, bool repa) {
   LossTerms terms{{"denoise", l.denoise.item<double>()}};
   if (repa) terms.emplace_back("repa", l.repa.item<double>());
   terms.emplace_back("total", l.total.item<double>());
-  average_terms(comm, terms);
   return terms;
 }
 
 LossTerms LdmTrainer::evaluate(const LdmBatch& batch, int64_t draw_step) {
   at::NoGradGuard no_grad;
-  return mean_terms(*s_->comm, losses(batch, draw_step), s_->repa);
+  LossTerms terms = ldm_rank_terms(losses(batch, draw_step), s_->repa);
+  average_terms(*s_->comm, terms);
+  return terms;
 }
 
 LossTerms LdmTrainer::train_step(const LdmBatch& batch) {
@@ -234,8 +235,9 @@ LossTerms LdmTrainer::train_step(const LdmBatch& batch) {
   const auto& o = s.o;
   const double lr = apply_schedule(*s.optimizer, o.schedule, o.lr, s.step);
   const Losses l = losses(batch, s.step);
-  LossTerms terms = mean_terms(*s.comm, l, s.repa);
-  check_finite(terms, s.step + 1, s.last_checkpoint);  // 1-based, as in the log
+  LossTerms terms = ldm_rank_terms(l, s.repa);
+  // Averaged over ranks; every rank stops at once when any rank's term is not finite. Step 1-based, as in the log.
+  average_and_check_finite(*s.comm, terms, s.step + 1, s.last_checkpoint);
 
   const auto norm = backward_and_step(*s.optimizer, s.sync.get(), l.total, s.sit.module().parameters(), o.grad_clip);
   if (norm) terms.emplace_back("grad_norm", *norm);

@@ -105,9 +105,9 @@ LossTerms TeacherTrainer::train_step() {
     terms.emplace_back("ce_" + factors[h], ce.item<double>());
   }
   terms.emplace_back("total", total.item<double>());
-  // The logged terms are the means over ranks, so that every rank stops on the same non-finite value.
-  average_terms(s.comm, terms);
-  check_finite(terms, s.step + 1, s.last_checkpoint);  // 1-based, as in the log
+  // The logged terms are the means over ranks; every rank stops at once when any rank's term is not finite,
+  // naming that rank. Step 1-based, as in the log.
+  average_and_check_finite(s.comm, terms, s.step + 1, s.last_checkpoint);
 
   const auto norm = backward_and_step(*s.optimizer, s.sync.get(), total, s.net->parameters(), s.o.grad_clip);
   if (norm) terms.emplace_back("grad_norm", *norm);

@@ -75,8 +75,10 @@ void discriminator_step(VaeTrainer::State& s, const at::Tensor& x, const at::Ten
     const at::Tensor fake = s.disc.forward(reconstruction.detach()).to(at::kFloat);
     d_loss = models::discriminator_loss(models::parse_discriminator_loss(s.o.disc_loss, "--disc-loss"), real, fake);
   }
-  terms.emplace_back("disc", d_loss.item<double>());
-  check_finite({terms.back()}, s.step + 1, s.last_checkpoint);
+  LossTerms disc{{"disc", d_loss.item<double>()}};
+  // Collective, like the generator's terms: one rank's non-finite D loss stops every rank before D's step.
+  average_and_check_finite(*s.comm, disc, s.step + 1, s.last_checkpoint);
+  terms.push_back(disc.front());
   backward_and_step(*s.disc_opt, s.disc_sync.get(), d_loss, s.disc.module().parameters(), s.o.grad_clip);
 }
 
@@ -135,14 +137,15 @@ LossTerms VaeTrainer::train_step(const at::Tensor& images_uint8) {
   }
   if (s.proj) total = total + vf_term(s, x, z, nll, terms);
   terms.emplace_back("total", total.item<double>());
-  check_finite(terms, s.step + 1, s.last_checkpoint);  // 1-based, as in the log
+  // Before any rank steps: the global batch's terms for the log, and a stop on every rank at once when any
+  // rank's term is not finite. Step 1-based, as in the log.
+  average_and_check_finite(*s.comm, terms, s.step + 1, s.last_checkpoint);
 
   const auto norm = backward_and_step(*s.vae_opt, s.vae_sync.get(), total, s.vae_parameters(), o.grad_clip);
-  if (norm) terms.emplace_back("grad_norm", *norm);
+  if (norm) terms.emplace_back("grad_norm", *norm);  // of the averaged gradient: the same on every rank
   if (gan_on) discriminator_step(s, x, reconstruction, terms);
   s.average_batchnorm_buffers();  // before the EMA averages the buffers too
   if (s.ema) s.ema->update(s.vae.module());
-  average_terms(*s.comm, terms);  // the global batch's terms, for the log
   terms.emplace_back("lr", lr);
   ++s.step;
   s.last_terms = terms;

@@ -24,7 +24,7 @@
 namespace latentlab::metrics {
 namespace {
 
-bool starts_with(const std::string& path, const char* magic, size_t size) {
+bool file_has_magic(const std::string& path, const char* magic, size_t size) {
   std::ifstream in(path, std::ios::binary);
   std::string head(size, '\0');
   return in.read(head.data(), static_cast<std::streamsize>(size)) && std::memcmp(head.data(), magic, size) == 0;
@@ -60,7 +60,7 @@ at::Tensor read_hdf5_features(const std::string& path, bool* is_store) {
 // (features, kind) of a feature file, or an undefined tensor for a latent store.
 std::pair<at::Tensor, std::string> read_features_array(const std::string& path) {
   if (!std::ifstream(path).good()) fail(path, "cannot be opened");
-  if (starts_with(path, "\x89HDF\r\n\x1a\n", 8)) {
+  if (file_has_magic(path, "\x89HDF\r\n\x1a\n", 8)) {
 #if LATENTLAB_WITH_HDF5
     bool is_store = false;
     auto features = read_hdf5_features(path, &is_store);
@@ -69,7 +69,7 @@ std::pair<at::Tensor, std::string> read_features_array(const std::string& path) 
     fail(path, "is an HDF5 file, but this build has no HDF5 support");
 #endif
   }
-  if (starts_with(path, "PK", 2)) {
+  if (file_has_magic(path, "PK", 2)) {
 #if LATENTLAB_WITH_ZIP
     io::NpzReader npz(path);
     if (!npz.contains("features")) fail(path, "has no 'features' array (arrays: {})", fmt::join(npz.names(), ", "));

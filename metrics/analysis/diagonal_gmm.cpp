@@ -7,57 +7,24 @@
 #include <random>
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 
 #include "core/error.h"
+#include "metrics/analysis/diagonal_gmm_em.h"
 
 namespace latentlab::metrics {
 namespace {
 
-// log p(x_i, component k) = log w_k + log N(x_i; μ_k, diag σ²_k), (n, K); x2 = x ∘ x.
-at::Tensor weighted_log_prob(const at::Tensor& x, const at::Tensor& x2, const GmmParameters& p) {
-  const auto precision = 1.0 / p.variances;  // (K, D)
-  const double d = static_cast<double>(x.size(1));
-  const auto quad = at::mm(x2, precision.t()) - 2.0 * at::mm(x, (p.means * precision).t()) +
-                    (p.means * p.means * precision).sum(1).view({1, -1});
-  const auto log_det = p.variances.log().sum(1).view({1, -1});
-  return -0.5 * (d * std::log(2 * M_PI) + log_det + quad) + p.weights.log().view({1, -1});
-}
-
-// Per row of log p (n, K): log_norm_i = logsumexp_k, and (when `resp`) the responsibilities exp(lp - log_norm)
-// written over `log_prob`. On CPU a plain loop: Debian's LibTorch 1.13 takes ~100 ms for a 10,000 x 64 double
-// logsumexp (scipy: ~6 ms), which made every EM iteration slower than scikit-learn's.
-at::Tensor normalise_rows(at::Tensor& log_prob, bool resp) {
-  if (!log_prob.device().is_cpu()) {
-    const auto log_norm = at::logsumexp(log_prob, 1, true);
-    if (resp) log_prob = at::exp(log_prob - log_norm);
-    return log_norm;
-  }
-  log_prob = log_prob.contiguous();
-  const int64_t n = log_prob.size(0), k = log_prob.size(1);
-  auto log_norm = at::empty({n, 1}, log_prob.options());
-  double* lp = log_prob.data_ptr<double>();
-  double* out = log_norm.data_ptr<double>();
-  at::parallel_for(0, n, 512, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      double* row = lp + i * k;
-      const double top = *std::max_element(row, row + k);
-      double sum = 0.0;
-      for (int64_t j = 0; j < k; ++j) sum += std::exp(row[j] - top);
-      out[i] = top + std::log(sum);
-      if (resp)
-        for (int64_t j = 0; j < k; ++j) row[j] = std::exp(row[j] - out[i]);
-    }
-  });
-  return log_norm;
+// The fit runs on CPU float64 (diagonal_gmm_em.h); parameters come back on the rows' device.
+GmmParameters on_cpu(const GmmParameters& p) {
+  const auto cpu = [](const at::Tensor& t) { return t.to(at::kCPU, at::kDouble).contiguous(); };
+  return {cpu(p.weights), cpu(p.means), cpu(p.variances)};
 }
 
 }  // namespace
 
 double gmm_mean_log_likelihood(const at::Tensor& x, const GmmParameters& p) {
-  const auto xd = x.to(at::kDouble);
-  auto log_prob = weighted_log_prob(xd, xd * xd, p);
-  return normalise_rows(log_prob, false).mean().item<double>();
+  const auto xd = x.to(at::kCPU, at::kDouble).contiguous();
+  return DiagonalGmmEm(xd, p.weights.size(0)).e_step(on_cpu(p), false);
 }
 
 GmmParameters gmm_start(const at::Tensor& x, int64_t components, const GmmOptions& options) {
@@ -77,33 +44,27 @@ GmmParameters gmm_start(const at::Tensor& x, int64_t components, const GmmOption
 }
 
 GmmFit fit_diagonal_gmm(const at::Tensor& x, GmmParameters start, const GmmOptions& options) {
-  const auto xd = x.to(at::kDouble);
+  const auto xd = x.to(at::kCPU, at::kDouble).contiguous();
   const int64_t n = xd.size(0), d = xd.size(1), k = start.weights.size(0);
   GmmFit fit;
-  fit.parameters = std::move(start);
-  auto& p = fit.parameters;
-  const auto x2 = xd * xd;
+  auto p = on_cpu(start);
+  DiagonalGmmEm em(xd, k);
   double lower_bound = -std::numeric_limits<double>::infinity();
   for (int64_t it = 1; it <= options.max_iterations; ++it) {
     const double previous = lower_bound;
-    auto resp = weighted_log_prob(xd, x2, p);
-    const auto log_norm = normalise_rows(resp, true);  // resp: (n, K) responsibilities
-    const auto nk = resp.sum(0) + 10.0 * std::numeric_limits<double>::epsilon();
-    const auto resp_x = at::mm(resp.t(), xd);  // (K, D)
-    p.means = resp_x / nk.view({-1, 1});
-    const auto avg_x2 = at::mm(resp.t(), x2) / nk.view({-1, 1});
-    p.variances = avg_x2 - 2.0 * p.means * resp_x / nk.view({-1, 1}) + p.means * p.means + options.reg_covar;
-    p.weights = nk / static_cast<double>(n);
-    lower_bound = log_norm.mean().item<double>();
+    lower_bound = em.e_step(p, true);
+    em.m_step(p, options.reg_covar);
     fit.iterations = it;
     if (std::abs(lower_bound - previous) < options.tolerance) {
       fit.converged = true;
       break;
     }
   }
-  fit.log_likelihood = gmm_mean_log_likelihood(xd, p);
+  fit.log_likelihood = em.e_step(p, false);
   const double parameters = static_cast<double>(2 * k * d + k - 1);
   fit.bic = -2.0 * fit.log_likelihood * static_cast<double>(n) + parameters * std::log(static_cast<double>(n));
+  const auto device = x.device();
+  fit.parameters = {p.weights.to(device), p.means.to(device), p.variances.to(device)};
   return fit;
 }
 

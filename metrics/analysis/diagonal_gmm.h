@@ -8,6 +8,7 @@
 // M-step with n_k = Σ resp + 10·eps, variances = E[x²] − 2μE[x] + μ² + reg_covar, convergence when the
 // mean log-likelihood of the E-step changes by less than `tolerance`. Start: weights 1/K, means = K distinct
 // rows drawn by std::mt19937_64(seed), every variance = the data's per-dimension variance + reg_covar.
+// The steps run on CPU in float64 as two matrix products per iteration (diagonal_gmm_em.h).
 #pragma once
 
 #include <cstdint>

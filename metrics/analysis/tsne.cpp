@@ -18,7 +18,6 @@
 namespace latentlab::metrics {
 namespace {
 
-constexpr double kMachineEpsilon = std::numeric_limits<double>::epsilon();
 constexpr double kFloatTiny = static_cast<double>(std::numeric_limits<float>::min());  // sklearn's FLOAT32_TINY
 constexpr double kGradientScale = 4.0;  // 2 (dof + 1) / dof with one degree of freedom
 

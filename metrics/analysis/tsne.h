@@ -21,12 +21,16 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
 
 namespace latentlab::metrics {
+
+// sklearn's MACHINE_EPSILON (2^-52): the floor of probabilities and of their sums.
+inline constexpr double kMachineEpsilon = std::numeric_limits<double>::epsilon();
 
 enum class TsneMethod { barnes_hut, exact };
 enum class TsneInit { pca, random };

@@ -13,7 +13,6 @@
 namespace latentlab::metrics {
 namespace {
 
-constexpr double kMachineEpsilon = std::numeric_limits<double>::epsilon();  // sklearn's MACHINE_EPSILON
 constexpr int64_t kRowBlock = 1024;
 
 int64_t neighbour_count(int64_t n, double perplexity) {

@@ -14,7 +14,7 @@
 namespace latentlab::metrics {
 namespace {
 
-void check_features(const at::Tensor& f, const char* name) {
+void check_kid_features(const at::Tensor& f, const char* name) {
   if (f.dim() != 2 || f.size(1) < 1) fail(name, "expected shape [N, D], got [{}]", fmt::join(f.sizes(), ", "));
   if (!at::isFloatingType(f.scalar_type()))
     fail(name, "expected floating values, got {}", c10::toString(f.scalar_type()));
@@ -43,8 +43,8 @@ nlohmann::json KidOptions::to_json() const {
 }
 
 double polynomial_mmd2_unbiased(const at::Tensor& x, const at::Tensor& y, int64_t degree, double gamma, double coef0) {
-  check_features(x, "features x");
-  check_features(y, "features y");
+  check_kid_features(x, "features x");
+  check_kid_features(y, "features y");
   if (x.sizes() != y.sizes() || x.size(0) < 2)
     fail("features", "MMD needs two sets of equal shape with >= 2 rows, got [{}] and [{}]", fmt::join(x.sizes(), ", "),
          fmt::join(y.sizes(), ", "));
@@ -59,8 +59,8 @@ double polynomial_mmd2_unbiased(const at::Tensor& x, const at::Tensor& y, int64_
 }
 
 KidResult kernel_inception_distance(const at::Tensor& x, const at::Tensor& y, const KidOptions& options) {
-  check_features(x, "features x");
-  check_features(y, "features y");
+  check_kid_features(x, "features x");
+  check_kid_features(y, "features y");
   if (x.size(1) != y.size(1)) fail("features", "dimensions differ: {} and {}", x.size(1), y.size(1));
   if (options.subsets < 1 || options.subset_size < 2)
     fail_usage("kid", "needs >= 1 subset of >= 2 rows, got {} subsets of {}", options.subsets, options.subset_size);
@@ -90,11 +90,11 @@ KidResult kernel_inception_distance(const at::Tensor& x, const at::Tensor& y, co
 }
 
 KidMetric::KidMetric(at::Tensor reference, KidOptions options) : reference_(std::move(reference)), options_(options) {
-  check_features(reference_, "reference features");
+  check_kid_features(reference_, "reference features");
 }
 
 void KidMetric::update(const at::Tensor& features) {
-  check_features(features, "features");
+  check_kid_features(features, "features");
   if (features.size(1) != reference_.size(1))
     fail("features", "dimension {} differs from the reference's {}", features.size(1), reference_.size(1));
   batches_.push_back(features.detach().clone());

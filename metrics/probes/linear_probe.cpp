@@ -317,11 +317,11 @@ std::vector<int32_t> dense_class_ids(const std::vector<int64_t>& labels, const s
   return ids;
 }
 
-namespace {
-nlohmann::json number(double v) {
+nlohmann::json score_json(double v) {
   return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
 }
 
+namespace {
 nlohmann::json probe_protocol(const ProbeOptions& o, int64_t train, int64_t test, int64_t features) {
   return {{"classifier", "L2 logistic regression (sklearn objective), float64, L-BFGS to convergence"},
           {"standardisation", "training mean/std (ddof 0), refitted inside each fold"},
@@ -339,12 +339,13 @@ nlohmann::json probe_protocol(const ProbeOptions& o, int64_t train, int64_t test
 
 nlohmann::json multiclass_scores_json(const MulticlassScores& s) {
   nlohmann::json top = nlohmann::json::object();
-  for (size_t t = 0; t < s.top_k.size(); ++t) top["top_" + std::to_string(s.top_k[t])] = number(s.top_k_accuracy[t]);
-  return nlohmann::json{{"accuracy", number(s.accuracy)},
+  for (size_t t = 0; t < s.top_k.size(); ++t)
+    top["top_" + std::to_string(s.top_k[t])] = score_json(s.top_k_accuracy[t]);
+  return nlohmann::json{{"accuracy", score_json(s.accuracy)},
                         {"top_k_accuracy", top},
                         {"macro_f1", s.macro_f1},
-                        {"micro_f1", number(s.micro_f1)},
-                        {"balanced_accuracy", number(s.balanced_accuracy)}};
+                        {"micro_f1", score_json(s.micro_f1)},
+                        {"balanced_accuracy", score_json(s.balanced_accuracy)}};
 }
 
 nlohmann::json ClassProbeResult::to_json() const {
@@ -366,16 +367,16 @@ nlohmann::json AttributeProbeResult::to_json() const {
     table.push_back({{"name", h < names.size() ? names[h] : std::to_string(h)},
                      {"c", s.c},
                      {"threshold", s.threshold},
-                     {"accuracy", number(s.accuracy)},
-                     {"balanced_accuracy", number(s.balanced_accuracy)},
+                     {"accuracy", score_json(s.accuracy)},
+                     {"balanced_accuracy", score_json(s.balanced_accuracy)},
                      {"f1", s.f1},
                      {"f1_tuned", s.f1_tuned},
-                     {"average_precision", number(s.average_precision)},
-                     {"roc_auc", number(s.roc_auc)},
+                     {"average_precision", score_json(s.average_precision)},
+                     {"roc_auc", score_json(s.roc_auc)},
                      {"positive_rate", s.positive_rate}});
   }
   nlohmann::json top = nlohmann::json::object();
-  for (size_t t = 0; t < top_k.size(); ++t) top["top_" + std::to_string(top_k[t])] = number(top_k_recall[t]);
+  for (size_t t = 0; t < top_k.size(); ++t) top["top_" + std::to_string(top_k[t])] = score_json(top_k_recall[t]);
   auto protocol = probe_protocol(options, num_train, num_test, num_features);
   protocol["probe"] = "independent logistic heads, one per attribute, C chosen per attribute";
   protocol["tuned_thresholds"] =
@@ -384,8 +385,8 @@ nlohmann::json AttributeProbeResult::to_json() const {
           {"micro_f1", micro_f1},
           {"macro_f1_tuned", macro_f1_tuned},
           {"micro_f1_tuned", micro_f1_tuned},
-          {"mean_average_precision", number(mean_average_precision)},
-          {"mean_balanced_accuracy", number(mean_balanced_accuracy)},
+          {"mean_average_precision", score_json(mean_average_precision)},
+          {"mean_balanced_accuracy", score_json(mean_balanced_accuracy)},
           {"mean_accuracy", mean_accuracy},
           {"top_k_recall", top},
           {"converged", converged},

@@ -85,6 +85,9 @@ AttributeProbeResult score_attribute_probe(const at::Tensor& p_test, const at::T
 std::vector<int64_t> sorted_classes(const std::vector<int64_t>& labels);
 std::vector<int32_t> dense_class_ids(const std::vector<int64_t>& labels, const std::vector<int64_t>& classes);
 
+// A score as JSON: NaN (undefined, e.g. no positive example) as null.
+nlohmann::json score_json(double v);
+
 // accuracy, top_k_accuracy {top_1, …}, macro/micro F1 and balanced accuracy (NaN as null).
 nlohmann::json multiclass_scores_json(const MulticlassScores& scores);
 

@@ -91,17 +91,13 @@ double ratio(double linear, double mlp) {
   return mlp > 0 ? linear / mlp : std::nan("");
 }
 
-nlohmann::json number(double v) {
-  return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
-}
-
-struct Features {
+struct SplitFeatures {
   at::Tensor train, validation, test;              // raw, on the device
   at::Tensor train_std, validation_std, test_std;  // standardised with training statistics (the MLP's input)
 };
 
 // One multinomial target (labels or a factor): rows with `y` < 0 are left out of every split.
-nlohmann::json probe_classes(const std::string& name, const Features& f, const at::Tensor& y_all, const Splits& s,
+nlohmann::json probe_classes(const std::string& name, const SplitFeatures& f, const at::Tensor& y_all, const Splits& s,
                              const ProbeRunOptions& o, std::string& table) {
   auto keep = [&](const at::Tensor& rows) { return rows.masked_select(y_all.index_select(0, rows) >= 0); };
   const auto tr = keep(s.train), va = keep(s.validation), te = keep(s.test);
@@ -138,7 +134,7 @@ nlohmann::json probe_classes(const std::string& name, const Features& f, const a
     const auto scores = multiclass_scores(model.probabilities(rows_of(f.test_std, le)), d_test, o.linear.top_k);
     const double r = ratio(linear.test.accuracy, scores.accuracy);
     j["mlp"] = {{"test", multiclass_scores_json(scores)}, {"fit", model.to_json()}};
-    j["linear_mlp_ratio"] = number(r);
+    j["linear_mlp_ratio"] = score_json(r);
     line +=
         fmt::format("\n{:<24} mlp     acc {:.4f}  top-{} {:.4f}  macro-F1 {:.4f}  bal-acc {:.4f}  linear/MLP {:.3f}",
                     "", scores.accuracy, scores.top_k.back(), scores.top_k_accuracy.back(), scores.macro_f1,
@@ -152,7 +148,7 @@ at::Tensor binary_targets(const at::Tensor& attributes, const std::vector<int64_
   return attributes.index_select(1, at::tensor(columns, at::kLong)).index_select(0, rows);
 }
 
-nlohmann::json probe_attributes(const ProbeData& d, const std::vector<int64_t>& columns, const Features& f,
+nlohmann::json probe_attributes(const ProbeData& d, const std::vector<int64_t>& columns, const SplitFeatures& f,
                                 const Splits& s, const ProbeRunOptions& o, std::string& table) {
   std::vector<std::string> names;
   for (int64_t c : columns) names.push_back(d.attribute_names[c]);
@@ -191,9 +187,9 @@ nlohmann::json probe_attributes(const ProbeData& d, const std::vector<int64_t>& 
     for (size_t h = 0; h < columns.size(); ++h) {
       const double lin = linear.attributes[h].balanced_accuracy, nonlin = mlp.attributes[h].balanced_accuracy;
       separability.push_back({{"name", names[h]},
-                              {"linear_balanced_accuracy", number(lin)},
-                              {"mlp_balanced_accuracy", number(nonlin)},
-                              {"linear_mlp_ratio", number(ratio(lin, nonlin))}});
+                              {"linear_balanced_accuracy", score_json(lin)},
+                              {"mlp_balanced_accuracy", score_json(nonlin)},
+                              {"linear_mlp_ratio", score_json(ratio(lin, nonlin))}});
     }
     j["separability"] = separability;
   }
@@ -231,7 +227,7 @@ ProbeReport run_probes(const ProbeData& data, const ProbeSplits& splits, const P
   const at::Device device(o.device);
   Splits s{at::tensor(splits.train, at::kLong), at::tensor(splits.validation, at::kLong),
            at::tensor(splits.test, at::kLong)};
-  Features f;
+  SplitFeatures f;
   f.train = rows_of(data.features, s.train).to(device);
   f.validation = rows_of(data.features, s.validation).to(device);
   f.test = rows_of(data.features, s.test).to(device);

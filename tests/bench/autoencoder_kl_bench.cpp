@@ -12,10 +12,11 @@
 #include <string>
 
 #include <ATen/ATen.h>
-#include <ATen/core/grad_mode.h>
 #include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 #include <fmt/format.h>
 
+#include "core/allocator.h"
 #include "core/runtime.h"
 #include "models/autoencoder_kl.h"
 #include "support/test_support.h"
@@ -23,6 +24,7 @@
 using namespace latentlab;
 
 int main(int argc, char** argv) {
+  latentlab::tune_allocator();  // as the latentlab program does (core/allocator.h)
   const std::string preset = argc > 1 ? argv[1] : "small-f8d8";
   const int res = argc > 2 ? std::stoi(argv[2]) : 64;
   const int batch = argc > 3 ? std::stoi(argv[3]) : 16;

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "bench/python_peer.h"
+#include "core/allocator.h"
 #include "core/runtime.h"
 #include "io/npz.h"
 #include "io/tensor_convert.h"
@@ -26,6 +27,7 @@
 using namespace latentlab;
 
 int main(int argc, char** argv) {
+  latentlab::tune_allocator();  // as the latentlab program does (core/allocator.h)
   const int64_t n_train = argc > 1 ? std::stoll(argv[1]) : 4000;
   const int64_t n_test = argc > 2 ? std::stoll(argv[2]) : 2000;
   const int64_t j = argc > 3 ? std::stoll(argv[3]) : 10;

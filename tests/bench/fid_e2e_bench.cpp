@@ -15,6 +15,7 @@
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
+#include "core/allocator.h"
 #include "core/compat.h"
 #include "core/runtime.h"
 #include "io/npz.h"
@@ -51,6 +52,7 @@ void write_reference(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  latentlab::tune_allocator();  // as the latentlab program does (core/allocator.h)
   const int64_t count = argc > 1 ? std::stoll(argv[1]) : 5000;
   const int threads = argc > 2 ? std::stoi(argv[2]) : available_cores();
   const int res = argc > 3 ? std::stoi(argv[3]) : 64;

@@ -16,6 +16,7 @@
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
 
+#include "core/allocator.h"
 #include "core/runtime.h"
 #include "io/npz.h"
 #include "io/tensor_convert.h"
@@ -35,6 +36,7 @@ at::Tensor random_covariance(int64_t d, double scale) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  latentlab::tune_allocator();  // as the latentlab program does (core/allocator.h)
   const int64_t d = argc > 1 ? std::stoll(argv[1]) : 2048;
   const int repeats = argc > 2 ? std::stoi(argv[2]) : 3;
   const int peer_repeats = argc > 3 ? std::stoi(argv[3]) : 1;

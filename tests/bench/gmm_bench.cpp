@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "bench/python_peer.h"
+#include "core/allocator.h"
 #include "core/runtime.h"
 #include "io/npz.h"
 #include "io/tensor_convert.h"
@@ -27,6 +28,7 @@
 using namespace latentlab;
 
 int main(int argc, char** argv) {
+  latentlab::tune_allocator();  // as the latentlab program does (core/allocator.h)
   const int64_t n = argc > 1 ? std::stoll(argv[1]) : 10000;
   const int64_t d = argc > 2 ? std::stoll(argv[2]) : 32;
   const int64_t max_k = argc > 3 ? std::stoll(argv[3]) : 64;

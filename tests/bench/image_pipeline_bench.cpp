@@ -13,6 +13,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/allocator.h"
 #include "core/runtime.h"
 #include "datasets/pipeline.h"
 #include "datasets/procedural/shapes.h"
@@ -47,6 +48,7 @@ void make_jpegs(const std::string& dir, int n) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  latentlab::tune_allocator();  // as the latentlab program does (core/allocator.h)
   const int n = argc > 1 ? std::stoi(argv[1]) : 2000;
   const std::string dir = argc > 2 ? argv[2] : "/tmp/latentlab-bench-jpegs";
   make_jpegs(dir, n);

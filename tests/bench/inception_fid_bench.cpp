@@ -15,6 +15,7 @@
 #include <ATen/Parallel.h>
 #include <torch/serialize.h>
 
+#include "core/allocator.h"
 #include "core/compat.h"
 #include "core/runtime.h"
 #include "io/npy.h"
@@ -26,6 +27,7 @@
 using namespace latentlab;
 
 int main(int argc, char** argv) {
+  latentlab::tune_allocator();  // as the latentlab program does (core/allocator.h)
   const int64_t count = argc > 1 ? std::stoll(argv[1]) : 64;
   const int threads = argc > 2 ? std::stoi(argv[2]) : available_cores();
   const int64_t batch = argc > 3 ? std::stoll(argv[3]) : 32;
@@ -53,10 +55,10 @@ int main(int argc, char** argv) {
   const auto features = extractor.extract(images);
   const double ours = count / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  const auto peer_run =
-      testing::run_command(std::string(LATENTLAB_REFERENCE_PYTHON) + " " + LATENTLAB_SOURCE_DIR +
-                           "/tests/bench/inception_fid_bench.py " + dir.file("w.pth") + " " + dir.file("images.npy") +
-                           " " + dir.file("pool3.npy") + " " + std::to_string(threads) + " " + std::to_string(batch) + " " + device);
+  const auto peer_run = testing::run_command(std::string(LATENTLAB_REFERENCE_PYTHON) + " " + LATENTLAB_SOURCE_DIR +
+                                             "/tests/bench/inception_fid_bench.py " + dir.file("w.pth") + " " +
+                                             dir.file("images.npy") + " " + dir.file("pool3.npy") + " " +
+                                             std::to_string(threads) + " " + std::to_string(batch) + " " + device);
   const auto found = peer_run.out.find("images_per_second: ");
   if (peer_run.exit_code != 0 || found == std::string::npos) {
     std::fprintf(stderr, "python peer failed:\n%s%s", peer_run.out.c_str(), peer_run.err.c_str());

@@ -24,6 +24,7 @@
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 
+#include "core/allocator.h"
 #include "core/runtime.h"
 #include "diffusion/flow_matching.h"
 #include "diffusion/sample_plan.h"
@@ -117,6 +118,7 @@ double sample_rate(const models::SiT& sit, int batch, int steps) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  latentlab::tune_allocator();  // as the latentlab program does (core/allocator.h)
   const std::string preset = argc > 1 ? argv[1] : "SiT-B/2";
   const int batch = argc > 2 ? std::stoi(argv[2]) : 4;
   const int iters = argc > 3 ? std::stoi(argv[3]) : 3;

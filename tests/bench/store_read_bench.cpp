@@ -29,6 +29,7 @@
 #include <c10/core/GradMode.h>
 #include <fmt/format.h>
 
+#include "core/allocator.h"
 #include "models/autoencoder_kl.h"
 #include "store/reader.h"
 #include "store/writer.h"
@@ -268,6 +269,7 @@ int bench_layouts(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  latentlab::tune_allocator();  // as the latentlab program does (core/allocator.h)
   try {
     return flag(argc, argv, "layouts") ? bench_layouts(argc, argv) : bench_reader(argc, argv);
   } catch (const std::exception& e) {

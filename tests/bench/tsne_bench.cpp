@@ -14,6 +14,7 @@
 #include <ATen/Parallel.h>
 
 #include "bench/python_peer.h"
+#include "core/allocator.h"
 #include "core/runtime.h"
 #include "io/npz.h"
 #include "io/tensor_convert.h"
@@ -24,6 +25,7 @@
 using namespace latentlab;
 
 int main(int argc, char** argv) {
+  latentlab::tune_allocator();  // as the latentlab program does (core/allocator.h)
   const int64_t n = argc > 1 ? std::stoll(argv[1]) : 10000;
   const int64_t c = argc > 2 ? std::stoll(argv[2]) : 32;
   const int cores = available_cores();

@@ -17,6 +17,7 @@
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
 
+#include "core/allocator.h"
 #include "core/runtime.h"
 #include "support/test_support.h"
 #include "train/vae_trainer.h"
@@ -37,6 +38,7 @@ class NoImages : public datasets::ImageSource {
 }  // namespace
 
 int main(int argc, char** argv) {
+  latentlab::tune_allocator();  // as the latentlab program does (core/allocator.h)
   const std::string preset = argc > 1 ? argv[1] : "f16d32";
   const int res = argc > 2 ? std::stoi(argv[2]) : 64;
   const int batch = argc > 3 ? std::stoi(argv[3]) : 8;

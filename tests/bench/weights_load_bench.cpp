@@ -15,6 +15,7 @@
 #include <c10/util/irange.h>
 #include <torch/serialize.h>
 
+#include "core/allocator.h"
 #include "io/mapped_file.h"
 #include "io/pth.h"
 #include "io/safetensors.h"
@@ -42,6 +43,7 @@ double touch(const at::Tensor& t) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  latentlab::tune_allocator();  // as the latentlab program does (core/allocator.h)
   const int64_t megabytes = argc > 1 ? std::stoll(argv[1]) : 300;
   const int64_t width = 768, blocks = std::max<int64_t>(1, megabytes * 1024 * 1024 / (4 * 12 * width * width));
   c10::Dict<std::string, at::Tensor> state;

@@ -35,7 +35,7 @@ constexpr int kSteps = 80;  // the loss stays near 2 for ~30 steps, then falls t
 TEST(LdmGfidCli, TrainingLossFallsSamplesDecodeAndGfidIsComputed) {
   if (latentlab("train-ldm --help").exit_code != 0) GTEST_SKIP() << "train-ldm is not built (no HDF5)";
   testing::ScratchDir dir;
-  const std::string inception = testing::metrics_inputs(dir) + "/inception.pth";
+  const std::string inception = testing::metrics_inputs(dir) + "/inception.safetensors";
   const std::string vae = dir.file("vae.safetensors"), store = dir.file("latents.h5"), run = dir.file("run");
   // `vae init` has no runtime options (--quiet, --threads).
   const auto v =

@@ -2,17 +2,19 @@
 // tests/integration/make_inception_weights.py), two tiny PNG folders from `latentlab datasets make shapes` and
 // the statistics file of one: tests/support/make_metrics_inputs.py writes them, once per ctest run as the
 // fixture named by LATENTLAB_METRICS_INPUTS (tests/CMakeLists.txt), else once per process into a scratch folder.
+// The commands read the weights as safetensors; one case reads the same tensors from the legacy .pth of the
+// published file (~1-3 CPU-s more a process, docs/benchmarks.md), against the Python reference that loads it.
 // The Fréchet distance at D = 2048 costs seconds on CPU, so each test computes at most two; all commands run
 // with one OpenMP/intra-op thread (faster than two on a loaded 2-core machine, docs/benchmarks.md).
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "io/npz.h"
+#include "support/metrics_inputs.h"
 #include "support/test_support.h"
 
 namespace latentlab {
@@ -30,18 +32,12 @@ constexpr int kImages = 10;
 class MetricsCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (const char* shared = std::getenv("LATENTLAB_METRICS_INPUTS")) {
-      inputs_ = shared;
-      return;
-    }
     dir_ = std::make_unique<testing::ScratchDir>();
-    inputs_ = dir_->file("inputs");
-    const auto r = testing::run_command(std::string(LATENTLAB_REFERENCE_PYTHON) + " " + LATENTLAB_SOURCE_DIR +
-                                        "/tests/support/make_metrics_inputs.py " + inputs_ + " " + LATENTLAB_BINARY);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    inputs_ = testing::metrics_inputs(*dir_);
   }
   static void TearDownTestSuite() { dir_.reset(); }
-  static std::string weights() { return inputs_ + "/inception.pth"; }
+  static std::string weights() { return inputs_ + "/inception.safetensors"; }
+  static std::string legacy_weights() { return inputs_ + "/inception.pth"; }  // the same tensors
   static std::string folder(const std::string& name) { return inputs_ + "/" + name; }
   static std::string stats_a() { return inputs_ + "/a.npz"; }  // the statistics file of folder a
   static std::string ex() { return " --extractor-weights " + weights(); }
@@ -129,15 +125,20 @@ TEST_F(MetricsCli, ShardedStatsMergeToTheUnshardedFile) {
 // FID of two folders agrees with tests/reference/metrics/fid_pipeline_reference.py (torchvision PNG decode,
 // TF1 bilinear resize, the reference network, np.cov, scipy.linalg.sqrtm) within 1e-4 relative (float32
 // features: pool3 agrees to ~1e-5; measured 2.9e-6 relative on 12 + 12 images), and FID with a statistics
-// file in place of a folder is the same number (same features, same moments).
+// file in place of a folder is the same number (same features, same moments). The folder FID is the one
+// end-to-end run on the legacy .pth (the file the reference loads with torch.load); the statistics file was
+// made from the safetensors copy, so the match also shows that both files give the same features.
 TEST_F(MetricsCli, FolderFidMatchesPythonReferenceAndStatsFile) {
   const std::string out = scratch.file("ab.json"), stats = stats_a();
-  auto r = latentlab("fid " + folder("a") + " " + folder("b") + " --out " + out + ex());
+  auto r = latentlab("fid " + folder("a") + " " + folder("b") + " --out " + out + " --extractor-weights " +
+                     legacy_weights());
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const double fid = results(out)["results"]["fid"].get<double>();
+  const auto doc = results(out);
+  const double fid = doc["results"]["fid"].get<double>();
+  EXPECT_EQ(doc["inputs"].back()["path"], legacy_weights());
   const auto py = testing::run_command("OMP_NUM_THREADS=1 " + std::string(LATENTLAB_REFERENCE_PYTHON) + " " +
                                        LATENTLAB_SOURCE_DIR + "/tests/reference/metrics/fid_pipeline_reference.py " +
-                                       weights() + " " + folder("a") + " " + folder("b"));
+                                       legacy_weights() + " " + folder("a") + " " + folder("b"));
   ASSERT_EQ(py.exit_code, 0) << py.err;
   const double reference = std::stod(py.out);
   EXPECT_GT(reference, 0);

@@ -1,13 +1,11 @@
 // `latentlab metrics --shard i/n` + `latentlab metrics merge` against one unsharded `metrics` run, on the
-// MetricsCliInputs fixture (tests/support/make_metrics_inputs.py: seeded random FID-Inception weights, two
-// folders of 10 shapes PNGs at 32², the statistics file of folder a; made here when the fixture did not run).
+// MetricsCliInputs fixture (tests/support/make_metrics_inputs.py: seeded random FID-Inception weights as safetensors,
+// two folders of 10 shapes PNGs at 32², the statistics file of folder a; made here when the fixture did not run).
 // Oracles: the unsharded run (IS, KID, precision/recall/density/coverage must be equal bit for bit; FID to
 // float64 rounding of the moments merge) and its protocol fingerprint (equal), plus `latentlab fid` for the
 // statistics-file input that shards pass through. One OpenMP/intra-op thread, as metrics_cli_test.cpp.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cmath>
 #include <filesystem>
 #include <memory>
 
@@ -15,19 +13,14 @@
 
 #include "support/expect_user_error.h"
 #include "support/metrics_inputs.h"
+#include "support/shard_runs.h"
 #include "support/test_support.h"
 
 namespace latentlab {
 namespace {
 
-testing::CommandResult latentlab(const std::string& args) {
-  return testing::run_command("OMP_NUM_THREADS=1 " + std::string(LATENTLAB_BINARY) + " " + args +
-                              " --quiet --threads 1");
-}
-
-nlohmann::json read_json(const std::string& path) {
-  return nlohmann::json::parse(testing::read_text(path));
-}
+using testing::latentlab_quiet;
+using testing::read_json;
 
 class MetricsShardCli : public ::testing::Test {
  protected:
@@ -37,14 +30,7 @@ class MetricsShardCli : public ::testing::Test {
   }
   static void TearDownTestSuite() { dir_.reset(); }
   static std::string in(const std::string& name) { return inputs_ + "/" + name; }
-  static std::string ex() { return " --extractor-weights " + in("inception.pth"); }
-  // Runs shard i/n of `args` into part_<i>.json; returns the JSON's path.
-  std::string shard(const std::string& args, int i, int n) {
-    const std::string out = scratch.file("part_" + std::to_string(i) + ".json");
-    const auto r = latentlab(args + " --shard " + std::to_string(i) + "/" + std::to_string(n) + " --out " + out);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return out;
-  }
+  static std::string ex() { return " --extractor-weights " + in("inception.safetensors"); }
   static std::string inputs_;
   static std::unique_ptr<testing::ScratchDir> dir_;
   testing::ScratchDir scratch;
@@ -60,10 +46,9 @@ TEST_F(MetricsShardCli, ThreeShardsMergeToTheUnshardedRun) {
   const std::string args =
       "metrics --metrics fid,is,kid,pr --real " + in("a") + " --fake " + in("b") + " --kid-subsets 10" + ex();
   const std::string whole = scratch.file("whole.json"), merged = scratch.file("merged.json");
-  const auto w = latentlab(args + " --out " + whole);
+  const auto w = latentlab_quiet(args + " --out " + whole);
   ASSERT_EQ(w.exit_code, 0) << w.err;
-  std::vector<std::string> parts;
-  for (int i = 0; i < 3; ++i) parts.push_back(shard(args, i, 3));
+  const std::vector<std::string> parts = testing::run_shards(args, 3, scratch, "part_");
   const auto part0 = read_json(parts[0]);
   EXPECT_EQ(part0["results"]["shard"], "0/3");
   EXPECT_EQ(part0["results"]["shard_file"], "part_0.npz");
@@ -71,14 +56,14 @@ TEST_F(MetricsShardCli, ThreeShardsMergeToTheUnshardedRun) {
   EXPECT_EQ(part0["protocol"]["sets"]["real"]["protocol"]["shard"], "0/3");
   EXPECT_TRUE(testing::file_exists(scratch.file("part_0.npz")));
 
-  const auto m = latentlab("metrics merge " + parts[2] + " " + parts[0] + " " + parts[1] + " --out " + merged);
+  const auto m = testing::merge_shards("metrics", parts[2] + " " + parts[0] + " " + parts[1], merged);
   ASSERT_EQ(m.exit_code, 0) << m.err;
   EXPECT_EQ(m.out.substr(m.out.find("\nIS")), w.out.substr(w.out.find("\nIS")));  // all but the FID line
   const auto a = read_json(whole), b = read_json(merged);
-  for (const char* key : {"inception_score_mean", "inception_score_std", "kernel_inception_distance_mean",
-                          "kernel_inception_distance_std", "kid_subset_size", "precision", "recall", "density",
-                          "coverage", "count_real", "count_fake", "official_weights"})
-    EXPECT_EQ(b["results"][key], a["results"][key]) << key;
+  testing::expect_same_results(b, a,
+                               {"inception_score_mean", "inception_score_std", "kernel_inception_distance_mean",
+                                "kernel_inception_distance_std", "kid_subset_size", "precision", "recall", "density",
+                                "coverage", "count_real", "count_fake", "official_weights"});
   const double fid = a["results"]["fid"].get<double>();
   EXPECT_GT(fid, 0.0);
   EXPECT_NEAR(b["results"]["fid"].get<double>(), fid, 1e-9 * fid);
@@ -97,37 +82,31 @@ TEST_F(MetricsShardCli, StatisticsInputsPassThroughAndBadShardSetsAreRefused) {
   const std::string stats = scratch.file("a.npz");
   std::filesystem::copy_file(in("a.npz"), stats);
   const std::string args = "metrics --metrics fid --real " + stats + " --fake " + in("b") + ex();
-  const std::string p0 = shard(args, 0, 2), p1 = shard(args, 1, 2);
+  const std::vector<std::string> parts = testing::run_shards(args, 2, scratch, "part_");
+  const std::string &p0 = parts[0], &p1 = parts[1];
   EXPECT_EQ(read_json(p0)["protocol"]["sets"]["real"]["layout"], "latentlab");
   // Shard 1/2 of another run (other metric options): its protocol differs beyond the shard.
   const std::string other = scratch.file("other.json");
-  ASSERT_EQ(latentlab(args + " --pr-k 4 --shard 1/2 --out " + other).exit_code, 0);
+  ASSERT_EQ(latentlab_quiet(args + " --pr-k 4 --shard 1/2 --out " + other).exit_code, 0);
   const std::string fid_json = scratch.file("fid.json");  // the oracle, and a results file of no shard
-  const auto f = latentlab("fid " + stats + " " + in("b") + " --out " + fid_json + ex());
+  const auto f = latentlab_quiet("fid " + stats + " " + in("b") + " --out " + fid_json + ex());
   ASSERT_EQ(f.exit_code, 0) << f.err;
 
   const std::string out = scratch.file("bad.json");
-  struct Case {
-    std::string shards, says;
-  };
-  for (const Case& c : std::vector<Case>{{p0, "1 shard files were given"},
-                                         {p0 + " " + p0, "is shard 0/2, like"},
-                                         {p0 + " " + other, "differs beyond the shard"},
-                                         {p0 + " " + fid_json, "is not the results file of a `latentlab metrics"}}) {
-    const auto r = latentlab("metrics merge " + c.shards + " --out " + out);
-    EXPECT_EQ(r.exit_code, 1) << c.shards;
-    EXPECT_CONTAINS(r.err, c.says);
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    EXPECT_FALSE(testing::file_exists(out));
-  }
+  testing::expect_refused_merges("metrics",
+                                 {{p0, "1 shard files were given"},
+                                  {p0 + " " + p0, "is shard 0/2, like"},
+                                  {p0 + " " + other, "differs beyond the shard"},
+                                  {p0 + " " + fid_json, "is not the results file of a `latentlab metrics"}},
+                                 out);
   const std::string saved = testing::read_text(stats);
   testing::write_bytes(stats, saved + " ");  // a changed file: refused
-  const auto changed = latentlab("metrics merge " + p0 + " " + p1 + " --out " + out);
+  const auto changed = testing::merge_shards("metrics", p0 + " " + p1, out);
   EXPECT_EQ(changed.exit_code, 1);
   EXPECT_CONTAINS(changed.err, "changed since the shards were made");
   testing::write_bytes(stats, saved);
 
-  const auto m = latentlab("metrics merge " + p1 + " " + p0 + " --out " + out);
+  const auto m = testing::merge_shards("metrics", p1 + " " + p0, out);
   ASSERT_EQ(m.exit_code, 0) << m.err;
   const auto merged = read_json(out);
   const double fid = read_json(fid_json)["results"]["fid"].get<double>();

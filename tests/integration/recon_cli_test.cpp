@@ -1,17 +1,17 @@
 // latentlab recon end to end: a seeded random tiny-f4d4 VAE (`vae init`), the procedural shapes dataset at
-// 32², seeded random FID-Inception weights (make_inception_weights.py) and seeded random LPIPS-VGG weights
-// in the published file forms (tests/reference/models/lpips_reference.py). Checks the results JSON (fields,
-// sane values, protocol), skipped metrics, batch-size independence, and bad inputs (one line, exit code,
-// no output file).
+// 32², seeded random FID-Inception weights (the MetricsCliInputs fixture's safetensors file) and seeded
+// random LPIPS-VGG weights in the published file forms (tests/reference/models/lpips_reference.py). Checks the
+// results JSON (fields, sane values, protocol), skipped metrics, batch-size independence, and bad inputs (one
+// line, exit code, no output file).
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "support/expect_user_error.h"
+#include "support/metrics_inputs.h"
 #include "support/test_support.h"
 
 namespace latentlab {
@@ -31,15 +31,8 @@ class ReconCli : public ::testing::Test {
     const auto v =
         testing::run_command(std::string(LATENTLAB_BINARY) + " vae init --preset tiny-f4d4 --seed 0 --out " + vae());
     ASSERT_EQ(v.exit_code, 0) << v.err;
-    // The Inception weights of the metrics fixture (ctest: MetricsCliInputs), written here only without it.
-    if (const char* shared = std::getenv("LATENTLAB_METRICS_INPUTS")) {
-      inception_ = std::string(shared) + "/inception.pth";
-    } else {
-      inception_ = dir_->file("inception.pth");
-      const auto w = testing::run_command(std::string(LATENTLAB_REFERENCE_PYTHON) + " " + LATENTLAB_SOURCE_DIR +
-                                          "/tests/integration/make_inception_weights.py " + inception_);
-      ASSERT_EQ(w.exit_code, 0) << w.err;
-    }
+    // The Inception weights (safetensors) of the metrics fixture (ctest: MetricsCliInputs), made here without it.
+    inception_ = testing::metrics_inputs(*dir_) + "/inception.safetensors";
     const auto l =
         testing::run_reference_python("models/lpips_reference.py", "write " + dir_->path() + " --size 32 32");
     ASSERT_EQ(l.exit_code, 0) << l.err;

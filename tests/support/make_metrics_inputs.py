@@ -3,10 +3,13 @@
 
 Usage: make_metrics_inputs.py OUT_DIR LATENTLAB_BINARY
 
-  inception.pth  seeded random FID-Inception weights (tests/integration/make_inception_weights.py, ~96 MB)
-  a/, b/         IMAGES shapes images each at 32 x 32 (`latentlab datasets make shapes`, seeds 1 and 2)
-  a.npz          the statistics file of a (`latentlab stats make`, one thread like the tests' commands, so
-                 that its features equal theirs bit for bit)
+  inception.safetensors  seeded random FID-Inception weights (tests/integration/make_inception_weights.py,
+                         ~96 MB): what the tests pass to --extractor-weights (memory-mapped, no parsing)
+  inception.pth          the same tensors in the legacy torch.save format of the published file (~1-3
+                         CPU-s more a process): for the one end-to-end test of that path and the Python references
+  a/, b/                 IMAGES shapes images each at 32 x 32 (`latentlab datasets make shapes`, seeds 1, 2)
+  a.npz                  the statistics file of a made with inception.safetensors (`latentlab stats make`, one
+                         thread like the tests' commands, so that its features equal theirs bit for bit)
 
 CTest runs this once per run, as the fixture `metrics_inputs` of the end-to-end tests (tests/CMakeLists.txt),
 instead of once in each test process; a test started by hand runs it into a scratch folder. OUT_DIR is
@@ -36,8 +39,8 @@ def main():
     out, latentlab = sys.argv[1], sys.argv[2]
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    weights = os.path.join(out, "inception.pth")
-    write_weights(weights)
+    weights = os.path.join(out, "inception.safetensors")
+    write_weights(os.path.join(out, "inception.pth"), weights)
     for name, seed in (("a", 1), ("b", 2)):
         run(latentlab, "datasets", "make", "shapes", "--quiet", "--n", str(IMAGES), "--res", "32", "--seed",
             str(seed), "--out", os.path.join(out, name))

@@ -7,6 +7,7 @@
 #include <ATen/Parallel.h>
 #include <csignal>
 
+#include "core/allocator.h"
 #include "core/runtime.h"
 
 namespace {
@@ -22,6 +23,7 @@ void print_stack_and_reraise(int signal) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  latentlab::tune_allocator();  // as the program does (core/allocator.h)
   std::signal(SIGSEGV, print_stack_and_reraise);
   std::signal(SIGBUS, print_stack_and_reraise);
   at::set_num_threads(latentlab::available_cores());

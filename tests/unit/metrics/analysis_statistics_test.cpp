@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "metrics/analysis/channel_moments.h"
 #include "metrics/analysis/diagonal_gmm.h"
+#include "metrics/analysis/diagonal_gmm_em.h"
 #include "metrics/analysis/gfid_correlation.h"
 #include "metrics/analysis/kde_uniformity.h"
 #include "metrics/analysis/radial_spectrum.h"
@@ -132,6 +134,30 @@ TEST(DiagonalGmm, SeparatedClustersPreferTwoComponents) {
   EXPECT_TRUE(two["converged"].get<bool>());
   // Two unit Gaussians: NLL per dimension ≈ ½ ln 2πe + ln 2 / 2 (the mixture weight) ≈ 1.42 + 0.35.
   EXPECT_NEAR(two["nll_per_dim"].get<double>(), 0.5 * std::log(2 * M_PI * M_E) + 0.5 * std::log(2.0), 0.1);
+}
+
+TEST(DiagonalGmm, EmStepsEqualTheDirectFormulas) {
+  // The product form of diagonal_gmm_em.h against log N written per dimension and centred second moments.
+  auto g = at::make_generator<at::CPUGeneratorImpl>(8);
+  const auto f64 = at::TensorOptions().dtype(at::kDouble);
+  const auto x = at::randn({60, 3}, g, f64) * 2.0 + 1.0;
+  GmmParameters p{at::tensor({0.1, 0.2, 0.3, 0.4}, f64), at::randn({4, 3}, g, f64), 0.5 + at::rand({4, 3}, g, f64)};
+  const auto log_prob = p.weights.log().view({1, 4}) -
+                        0.5 * (at::log(2 * M_PI * p.variances).view({1, 4, 3}) +
+                               (x.view({60, 1, 3}) - p.means.view({1, 4, 3})).pow(2) / p.variances.view({1, 4, 3}))
+                                  .sum(2);
+  DiagonalGmmEm em(x, 4);
+  EXPECT_NEAR(em.e_step(p, true), at::logsumexp(log_prob, 1).mean().item<double>(), 1e-12);
+  const double reg = 1e-3;
+  em.m_step(p, reg);
+  const auto resp = at::softmax(log_prob, 1);
+  const auto nk = resp.sum(0) + 10 * std::numeric_limits<double>::epsilon();
+  const auto means = at::mm(resp.t(), x) / nk.view({4, 1});
+  const auto centred = (x.view({60, 1, 3}) - means.view({1, 4, 3})).pow(2);
+  const auto variances = (resp.view({60, 4, 1}) * centred).sum(0) / nk.view({4, 1}) + reg;
+  EXPECT_TRUE(at::allclose(p.weights, nk / nk.sum(), 0, 1e-14));
+  EXPECT_TRUE(at::allclose(p.means, means, 0, 1e-12));
+  EXPECT_TRUE(at::allclose(p.variances, variances, 0, 1e-12));
 }
 
 TEST(GfidCorrelation, PearsonSpearmanAndRanks) {

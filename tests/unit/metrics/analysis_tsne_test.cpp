@@ -63,7 +63,9 @@ TEST(Tsne, NeighbourAffinitiesAreASymmetricDistribution) {
   auto dense = at::zeros({60, 60}, at::kDouble);
   for (int64_t i = 0; i < p.n; ++i)
     for (int64_t a = p.row_start[i]; a < p.row_start[i + 1]; ++a) {
-      if (a > p.row_start[i]) EXPECT_LT(p.column[a - 1], p.column[a]);
+      if (a > p.row_start[i]) {
+        EXPECT_LT(p.column[a - 1], p.column[a]);
+      }
       dense[i][p.column[a]] = p.value[a];
     }
   EXPECT_NEAR(dense.sum().item<double>(), 1.0, 1e-12);

@@ -6,17 +6,22 @@
 // global batch's statistics, so weights and BatchNorm running statistics must agree with one process within
 // 1e-6 (float32 summation order). AdamW runs with ε = 1 for the reason tests/integration/
 // shard_train_vae_cli_test.cpp gives. Per-rank BatchNorm (--sync-batchnorm off) is off by ~1e-4 here
-// (DISABLED_ test below, run by hand: docs/distributed.md).
+// (DISABLED_ test below, run by hand: docs/distributed.md). A non-finite loss on one rank stops both ranks
+// at the same step with one line naming that rank, keeping the last good checkpoint.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include <ATen/ATen.h>
 
+#include "core/error.h"
 #include "distributed/communicator.h"
 #include "io/tensor_convert.h"
+#include "support/expect_user_error.h"
 #include "train/checkpoint.h"
 #include "train/vae_trainer.h"
 #include "unit/train/vae_test_data.h"
@@ -95,6 +100,88 @@ TEST(VaeDataParallelWorker, Train) {
   vae_testing::GradientImages data(8);  // 2 global batches per epoch: step 3 starts the second epoch
   VaeTrainer trainer(o, data, std::make_shared<vae_testing::PooledPixelTeacher>(), communicator);
   trainer.run();
+}
+
+constexpr const char* kNanWorkerVariable = "LATENTLAB_VAE_NAN_WORKER";  // the scratch directory
+const std::vector<std::string> kNanWorkerArguments{"--gtest_filter=VaeDataParallelWorker.NonFiniteOnRankOne"};
+
+// Send-VAE (GAN on) as 2 ranks where only rank 1's teacher turns NaN, at step 3: both ranks must stop at step
+// 3 with the same line naming rank 1's 'align' term — not rank 1 alone, leaving rank 0 to fail in the next
+// all-reduce — and rank 0 must keep the step-2 checkpoint, writing nothing of step 3.
+TEST(VaeDataParallel, NonFiniteLossOnOneRankStopsEveryRank) {
+  latentlab::testing::ScratchDir scratch;
+  setenv(kNanWorkerVariable, scratch.path().c_str(), 1);
+  const auto job = latentlab::testing::run_job(scratch, kNanWorkerArguments, 2, 50);
+  unsetenv(kNanWorkerVariable);
+  ASSERT_EQ(job.size(), 2u);
+  const std::string checkpoints = scratch.file("run/checkpoints");
+  for (const auto& rank : job) {
+    EXPECT_EQ(rank.exit_code, 1) << rank.out() << rank.err();
+    const std::string err = rank.err();
+    EXPECT_CONTAINS(err, "error: loss: term 'align' is ");  // nan or -nan
+    EXPECT_CONTAINS(err, "nan on rank 1 at step 3; training stopped on all 2 ranks");
+    EXPECT_CONTAINS(err, "the last good checkpoint is " + checkpoint_path(checkpoints, 2));
+    // The shared check called directly afterwards: finite terms averaged, every rank that blew up named.
+    EXPECT_CONTAINS(rank.out(), "finite terms averaged: 1.5\n");
+    EXPECT_CONTAINS(rank.out(), "term 'b' is inf on rank 0, term 'a' is nan on rank 1 at step 7");
+  }
+  // Both stop at the same check; a rank left waiting would end only at the 60 s timeout (or be killed at 50 s).
+  EXPECT_LT(std::abs(job[0].seconds - job[1].seconds), 10.0);
+  std::cout << "ranks stopped " << job[0].seconds << " s and " << job[1].seconds << " s after launch\n";
+  // Checkpoints of steps 1 and 2 (checkpoint-every 1, keep 2), nothing of step 3: no third checkpoint, no
+  // temporary file, no final weights.
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(checkpoints))
+    names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"step-0000001.safetensors", "step-0000002.safetensors"}));
+  const Checkpoint last = read_checkpoint(checkpoint_path(checkpoints, 2));
+  EXPECT_EQ(last.step, 2);
+  for (const auto& [name, array] : last.tensors) {
+    if (array.dtype != io::DType::F32) continue;
+    EXPECT_TRUE(at::isfinite(io::to_tensor(array)).all().item<bool>()) << name;
+  }
+  EXPECT_FALSE(latentlab::testing::file_exists(scratch.file("run/vae.safetensors")));
+}
+
+// Runs only inside the ranks launched above (skipped in a normal test run). Ends like main() after a
+// UserError: the line on stderr, exit status 1.
+TEST(VaeDataParallelWorker, NonFiniteOnRankOne) {
+  const char* dir = std::getenv(kNanWorkerVariable);
+  if (!dir) GTEST_SKIP() << "a rank of VaeDataParallel.NonFiniteLossOnOneRankStopsEveryRank";
+  std::string stopped;
+  {
+    distributed::DistributedOptions dist;
+    dist.timeout_s = 60;
+    std::shared_ptr<distributed::Communicator> communicator = distributed::Communicator::from_environment(dist);
+    const int rank = communicator->rank();
+    VaeTrainOptions o = vae_testing::aligned_options(std::string(dir) + "/run", "sendvae");
+    o.checkpoint_every = 1;
+    o.grid_images = 0;
+    o.validate();
+    vae_testing::GradientImages data(8);
+    // PooledPixelTeacher(3): NaN tokens from its third call, i.e. step 3's alignment term.
+    VaeTrainer trainer(o, data, std::make_shared<vae_testing::PooledPixelTeacher>(rank == 1 ? 3 : 0), communicator);
+    try {
+      trainer.run();
+    } catch (const UserError& e) {
+      stopped = e.what();
+    }
+    // The check itself, on both ranks (still in step after the collective stop).
+    LossTerms finite{{"a", rank + 1.0}};
+    average_and_check_finite(*communicator, finite, 7, "");
+    std::cout << "finite terms averaged: " << finite[0].second << "\n";
+    LossTerms blown{{"a", rank == 1 ? std::nan("") : 1.0}, {"b", rank == 0 ? HUGE_VAL : 2.0}};
+    try {
+      average_and_check_finite(*communicator, blown, 7, "");
+    } catch (const UserError& e) {
+      std::cout << e.what() << "\n";
+    }
+  }
+  if (stopped.empty()) return;  // exit status 0: the test above fails
+  std::cout << std::flush;
+  std::cerr << "error: " << stopped << std::endl;
+  std::_Exit(1);
 }
 
 }  // namespace
