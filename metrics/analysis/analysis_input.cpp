@@ -1,6 +1,5 @@
 #include "metrics/analysis/analysis_input.h"
 
-#include <cstring>
 #include <fstream>
 #include <vector>
 
@@ -10,6 +9,7 @@
 #include "core/error.h"
 #include "metrics/probes/probe_features.h"
 #if LATENTLAB_WITH_ZIP
+#include "io/file_magic.h"
 #include "io/npz.h"
 #include "io/tensor_convert.h"
 #endif
@@ -23,12 +23,6 @@
 
 namespace latentlab::metrics {
 namespace {
-
-bool file_has_magic(const std::string& path, const char* magic, size_t size) {
-  std::ifstream in(path, std::ios::binary);
-  std::string head(size, '\0');
-  return in.read(head.data(), static_cast<std::streamsize>(size)) && std::memcmp(head.data(), magic, size) == 0;
-}
 
 #if LATENTLAB_WITH_HDF5
 using store::detail::Hid;
@@ -60,7 +54,7 @@ at::Tensor read_hdf5_features(const std::string& path, bool* is_store) {
 // (features, kind) of a feature file, or an undefined tensor for a latent store.
 std::pair<at::Tensor, std::string> read_features_array(const std::string& path) {
   if (!std::ifstream(path).good()) fail(path, "cannot be opened");
-  if (file_has_magic(path, "\x89HDF\r\n\x1a\n", 8)) {
+  if (io::file_starts_with(path, "\x89HDF\r\n\x1a\n", 8)) {
 #if LATENTLAB_WITH_HDF5
     bool is_store = false;
     auto features = read_hdf5_features(path, &is_store);
@@ -69,7 +63,7 @@ std::pair<at::Tensor, std::string> read_features_array(const std::string& path) 
     fail(path, "is an HDF5 file, but this build has no HDF5 support");
 #endif
   }
-  if (file_has_magic(path, "PK", 2)) {
+  if (io::file_starts_with(path, "PK", 2)) {
 #if LATENTLAB_WITH_ZIP
     io::NpzReader npz(path);
     if (!npz.contains("features")) fail(path, "has no 'features' array (arrays: {})", fmt::join(npz.names(), ", "));

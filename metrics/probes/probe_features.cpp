@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <fstream>
 #include <numeric>
 #include <random>
@@ -13,6 +12,7 @@
 #include "core/error.h"
 #include "metrics/probes/probe_feature_file.h"
 #if LATENTLAB_WITH_ZIP
+#include "io/file_magic.h"
 #include "io/npz.h"
 #include "io/tensor_convert.h"
 #endif
@@ -61,12 +61,6 @@ nlohmann::json ProbeData::describe() const {
 }
 
 namespace {
-
-bool starts_with_bytes(const std::string& path, const char* magic, size_t size) {
-  std::ifstream in(path, std::ios::binary);
-  std::string head(size, '\0');
-  return in.read(head.data(), static_cast<std::streamsize>(size)) && std::memcmp(head.data(), magic, size) == 0;
-}
 
 #if LATENTLAB_WITH_ZIP
 ProbeData read_npz_data(const std::string& path, FeatureMode mode) {
@@ -119,14 +113,14 @@ ProbeData feature_file_data(const std::string& path, const std::string& kind, Fe
 
 ProbeData read_probe_data(const std::string& path, FeatureMode mode, uint64_t seed) {
   if (!std::ifstream(path).good()) fail(path, "cannot be opened");
-  if (starts_with_bytes(path, "\x89HDF\r\n\x1a\n", 8)) {
+  if (io::file_starts_with(path, "\x89HDF\r\n\x1a\n", 8)) {
 #if LATENTLAB_WITH_HDF5
     return read_hdf5_probe_data(path, mode, seed);
 #else
     fail(path, "is an HDF5 file, but this build has no HDF5 support");
 #endif
   }
-  if (starts_with_bytes(path, "PK", 2)) {
+  if (io::file_starts_with(path, "PK", 2)) {
 #if LATENTLAB_WITH_ZIP
     return read_npz_data(path, mode);
 #else
