@@ -50,8 +50,10 @@ at::Tensor symmetric_sqrt(const at::Tensor& s) {
 // singularity, and exact-arithmetic rank deficiency always shows as a zero pivot. A passing ratio does not
 // prove good conditioning, but the sample covariances of N <= D points fail it (tested for D = 2 ... 256).
 // With the margin of 100, a D = 2048 covariance takes the fast route for cond up to ~2e10 by this measure.
-// Of two passing covariances the one with the larger ratio (the better conditioned by this measure) is
-// factored; tr (S1 S2)^(1/2) is symmetric in S1, S2.
+// Which of two passing covariances is factored does not matter for accuracy: by the backward-error bound above
+// either choice gives the exact tr (S1 S2)^(1/2) of a covariance perturbed at rounding level (tested with one
+// of them spread over 8 decades). So S1 is tried first and S2 is factored only when S1 fails, which saves one
+// D^3 / 3 factorisation (~10 % of the route at D = 2048).
 constexpr double kPivotMargin = 100;
 
 struct Factor {
@@ -133,23 +135,20 @@ double trace_sqrt_product(const at::Tensor& sigma1, const at::Tensor& sigma2, Fr
   const at::Tensor s1 = sigma1.to(at::kCPU, at::kDouble).contiguous();
   const at::Tensor s2 = sigma2.to(at::kCPU, at::kDouble).contiguous();
   const int64_t dim = s1.size(0);
-  const Factor f1 = cholesky_factor(s1), f2 = cholesky_factor(s2);
   FrechetDetails local;
   FrechetDetails& d = details ? *details : local;
   d = FrechetDetails{};
-  d.pivot_ratio1 = f1.pivot_ratio;
-  d.pivot_ratio2 = f2.pivot_ratio;
-  const bool use1 = safely_positive_definite(f1, dim), use2 = safely_positive_definite(f2, dim);
-  if (!use1 && !use2) return trace_sqrt_product_symmetric(s1, s2);
-  d.route = TraceSqrtRoute::CholeskyEigvalsh;
-  // Ties go to S1, so that swapping the arguments of equally conditioned covariances is still deterministic
-  // for each order.
-  if (use1 && (!use2 || f1.pivot_ratio >= f2.pivot_ratio)) {
-    d.factored = 1;
-    return trace_sqrt_cholesky(f1.l, s2);
+  const at::Tensor* covariances[2] = {&s1, &s2};
+  double* pivot_ratios[2] = {&d.pivot_ratio1, &d.pivot_ratio2};
+  for (int k = 0; k < 2; ++k) {
+    const Factor f = cholesky_factor(*covariances[k]);
+    *pivot_ratios[k] = f.pivot_ratio;
+    if (!safely_positive_definite(f, dim)) continue;
+    d.route = TraceSqrtRoute::CholeskyEigvalsh;
+    d.factored = k + 1;
+    return trace_sqrt_cholesky(f.l, *covariances[1 - k]);
   }
-  d.factored = 2;
-  return trace_sqrt_cholesky(f2.l, s1);
+  return trace_sqrt_product_symmetric(s1, s2);
 }
 
 namespace {

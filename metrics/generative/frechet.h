@@ -29,7 +29,7 @@ struct FrechetDetails {
   TraceSqrtRoute route = TraceSqrtRoute::SymmetricEigh;
   int factored = 0;  // the covariance Cholesky-factored on the fast route: 1 or 2; 0 on the fallback
   // min_j L_jj^2 / max_i S_ii of each covariance's Cholesky factor (a lower bound of 1 / cond(S)); -1 where
-  // the factorisation failed (not positive definite in float64).
+  // the factorisation failed (not positive definite in float64) or was not tried (S2 when S1 passed).
   double pivot_ratio1 = -1, pivot_ratio2 = -1;
 };
 

@@ -6,7 +6,8 @@
 // reports its fastest of ITERS steps after one warm-up step. A second latentlab row times our step with the
 // discriminator's weight gradients formed in the generator's pass, as before D was frozen there (the peer's way).
 // Run: build/bin/bench_vae_train_step [PRESET=f16d32] [RES=64] [BATCH=8] [ITERS=3] [THREADS=all cores]
-//      [DEVICE=cpu|cuda]
+//      [DEVICE=cpu|cuda] [PEER=1] [OLD_WAY=1]
+// PEER=0 skips the PyTorch side and OLD_WAY=0 the second latentlab row (e.g. to measure our peak memory alone).
 // 256² is the paper's size; on 2 CPU cores one f16d32 step there takes minutes, so the default is 64².
 #include <algorithm>
 #include <chrono>
@@ -47,15 +48,20 @@ int main(int argc, char** argv) {
   const std::string device = argc > 6 ? argv[6] : "cpu";
   testing::ScratchDir dir;
 
-  const auto peer = testing::run_command(fmt::format("{} {}/tests/bench/vae_train_step_bench.py {} {} {} {} {} {}",
-                                                     LATENTLAB_REFERENCE_PYTHON, LATENTLAB_SOURCE_DIR, preset, res,
-                                                     batch, iters, threads, device));
-  if (peer.exit_code != 0) {
-    std::fprintf(stderr, "PyTorch peer failed:\n%s\n", peer.err.c_str());
-    return 1;
+  const bool run_peer = argc > 7 ? std::stoi(argv[7]) != 0 : true;
+  const bool run_old_way = argc > 8 ? std::stoi(argv[8]) != 0 : true;
+  double theirs = 0;
+  if (run_peer) {
+    const auto peer = testing::run_command(fmt::format("{} {}/tests/bench/vae_train_step_bench.py {} {} {} {} {} {}",
+                                                       LATENTLAB_REFERENCE_PYTHON, LATENTLAB_SOURCE_DIR, preset, res,
+                                                       batch, iters, threads, device));
+    if (peer.exit_code != 0) {
+      std::fprintf(stderr, "PyTorch peer failed:\n%s\n", peer.err.c_str());
+      return 1;
+    }
+    const std::string last = peer.out.substr(peer.out.find_last_of('\n', peer.out.size() - 2) + 1);
+    theirs = std::stod(last);
   }
-  const std::string last = peer.out.substr(peer.out.find_last_of('\n', peer.out.size() - 2) + 1);
-  const double theirs = std::stod(last);
 
   const auto lp = testing::run_reference_python("models/lpips_reference.py", "write " + dir.path() + " --size 16 16");
   if (lp.exit_code != 0) {
@@ -89,13 +95,15 @@ int main(int argc, char** argv) {
     return 1.0 / fastest;
   };
   const double ours = steps_per_second(false);
-  const double with_disc_grads = steps_per_second(true);
+  const double with_disc_grads = run_old_way ? steps_per_second(true) : 0;
 
   std::printf("VAE training step, %s on %s, batch %dx3x%dx%d, L1 + LPIPS + KL + GAN + D step, %d steps, %d threads\n",
               preset.c_str(), device.c_str(), batch, res, res, iters, threads);
-  std::printf("PyTorch reference (peer)   %8.3f steps/s\n", theirs);
-  std::printf("latentlab C++              %8.3f steps/s   %.2fx the peer\n", ours, ours / theirs);
-  std::printf("  with D weight grads in G %8.3f steps/s   %.2fx the peer (the step before D was frozen there)\n",
-              with_disc_grads, with_disc_grads / theirs);
+  const auto versus_peer = [&](double v) { return run_peer ? fmt::format("   {:.2f}x the peer", v / theirs) : ""; };
+  if (run_peer) std::printf("PyTorch reference (peer)   %8.4f steps/s\n", theirs);
+  std::printf("latentlab C++              %8.4f steps/s%s\n", ours, versus_peer(ours).c_str());
+  if (run_old_way)
+    std::printf("  with D weight grads in G %8.4f steps/s%s (the step before D was frozen there)\n", with_disc_grads,
+                versus_peer(with_disc_grads).c_str());
   return 0;
 }
