@@ -29,7 +29,8 @@ std::map<std::string, std::string> parse_keys(const std::string& spec, const std
   return keys;
 }
 
-int64_t integer(const std::string& spec, const std::string& key, const std::string& value) {
+// Only the procedural specs take integers: unused in a build without OpenCV.
+[[maybe_unused]] int64_t integer(const std::string& spec, const std::string& key, const std::string& value) {
   try {
     size_t used = 0;
     const int64_t v = std::stoll(value, &used);

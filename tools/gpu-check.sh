@@ -5,7 +5,8 @@
 # Usage on the device: OUT=$OUT [DEPS=build-deps] [LIMIT=seconds] tools/gpu-check.sh, or from the committed
 # tree that tools/gpu-carry.sh exports: cd build-deps/src && OUT=$OUT DEPS=.. tools/gpu-check.sh
 # With LIMIT, the steps after the build are cut short so that the script ends within LIMIT seconds.
-# TARGETS (default "all benches") narrows the build; BENCH_FIRST=1 runs the benchmarks before the unit tests.
+# TARGETS (default "all benches") narrows the build (keep distributed_driver in it for the NCCL lines of the bench
+# step); BENCH_FIRST=1 runs the benchmarks before the unit tests.
 set -uo pipefail
 begin=$(date +%s)
 OUT=${OUT:-gpu-out}
@@ -75,20 +76,24 @@ build-gpu/bin/latentlab version >> "$OUT/probe.txt" 2>&1
 run_unit() {  # they caught the std::filesystem interposition
   step unit bash -c "cd build-gpu && ctest --output-on-failure -j $jobs --timeout 60 -L unit_"
 }
-# The distributed driver: one process on the GPU, and whether NCCL accepts two ranks on one GPU (NCCL documents
-# that it does not). The wheel ships no Gloo headers, so Gloo is off in this build (docs/gpu.md).
-dist="timeout 60 build-gpu/bin/distributed_driver bench --steps 30 --width 2048 --depth 8 --batch 256"
+# The distributed driver (built with unit_distributed, with or without Gloo; docs/distributed.md, "GPU"), first in
+# the bench step as it is cheap (< 60 s): the NCCL single-GPU path, i.e. one process timed without a process group
+# and with an NCCL group of world size 1 (same model and steps, alternating rounds; its all-reduces, buckets and
+# hooks are what the difference costs), overlapped and after backward; then whether NCCL accepts two ranks on one
+# GPU (it does not: both must stop with one line, no hang). The wheel ships no Gloo headers (docs/gpu.md).
+dist="timeout 60 build-gpu/bin/distributed_driver bench --width 2048 --depth 8 --batch 256"
 run_bench() {
-  step bench bash -c "set -x; timeout 150 build-gpu/bin/bench_inception_fid 1024 $jobs 128 cuda;
+  step bench bash -c "set -x; export MASTER_ADDR=127.0.0.1;
+    MASTER_PORT=29512 $dist --steps 50 --backend nccl --force-group on --rounds 5 --sync overlap;
+    MASTER_PORT=29513 $dist --steps 50 --backend nccl --force-group on --rounds 3 --sync after;
+    for r in 0 1; do RANK=\$r LOCAL_RANK=0 WORLD_SIZE=2 MASTER_PORT=29514 $dist --steps 30 --backend nccl --timeout 20 & done; wait;
+    timeout 150 build-gpu/bin/bench_inception_fid 1024 $jobs 128 cuda;
     timeout 150 build-gpu/bin/bench_autoencoder_kl f8d4 256 32 10 $jobs cuda;
     timeout 150 build-gpu/bin/bench_autoencoder_kl f16d32 256 32 10 $jobs cuda;
     timeout 150 build-gpu/bin/bench_vae_train_step f16d32 256 8 5 $jobs cuda;
     timeout 150 build-gpu/bin/bench_sit_train_step SiT-B/2 32 5 $jobs SiT-B/2 64 50 cuda;
     timeout 150 build-gpu/bin/bench_vae_train_step f8d4 256 8 5 $jobs cuda;
     timeout 150 build-gpu/bin/bench_sit_train_step SiT-XL/2 16 5 $jobs SiT-XL/2 32 50 cuda;
-    export MASTER_ADDR=127.0.0.1;
-    RANK=0 LOCAL_RANK=0 WORLD_SIZE=1 MASTER_PORT=29512 $dist --device cuda:0;
-    for r in 0 1; do RANK=\$r LOCAL_RANK=0 WORLD_SIZE=2 MASTER_PORT=29514 $dist --backend nccl --timeout 20 & done; wait;
     timeout 150 build-gpu/bin/bench_frechet 2048 3 1 $jobs"
 }
 if [ "${BENCH_FIRST:-0}" = 1 ]; then run_bench; run_unit; else run_unit; run_bench; fi

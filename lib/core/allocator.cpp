@@ -38,8 +38,10 @@ void tune_allocator() {
     state() = "glibc malloc as set by the environment (GLIBC_TUNABLES / MALLOC_*)";
     return;
   }
-  // Large blocks from the heap instead of mmap: reused after free without new page faults. Non-main arenas
-  // fall back to the main heap for blocks they cannot hold, as glibc does whenever mmap is unavailable.
+  // Large blocks from the heap instead of mmap: reused after free without new page faults. Other threads
+  // allocate from their own arenas (64 MiB heaps): a block that fits one is reused the same way; a larger
+  // one is mapped whatever M_MMAP_MAX says (glibc's sysmalloc) and unmapped on free, as with the defaults.
+  // Long runs stay bounded: the resident set levels off (docs/benchmarks.md, "Allocator").
   const bool ok =
       mallopt(M_MMAP_MAX, 0) == 1 && mallopt(M_TRIM_THRESHOLD, INT_MAX) == 1 && mallopt(M_TOP_PAD, 512 << 20) == 1;
   state() = ok ? "glibc malloc, freed memory kept (no mmap, trim above 2 GiB); LATENTLAB_MALLOC=default restores "

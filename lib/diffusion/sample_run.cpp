@@ -232,6 +232,7 @@ SampleRunReport run_sampling(const models::SiT& sit, const models::AutoencoderKL
   return report;
 }
 
+#if LATENTLAB_WITH_ZIP  // sample merge reads .npz shards
 namespace {
 
 // The keys of a shard's protocol that differ between the shards of one run (and the build's identity).
@@ -257,6 +258,7 @@ ShardFile read_shard(const std::string& path) {
 }
 
 }  // namespace
+#endif
 
 SampleMergeReport merge_sample_shards(const std::vector<std::string>& paths, const std::string& out) {
 #if LATENTLAB_WITH_ZIP

@@ -43,7 +43,8 @@ c10::intrusive_ptr<Collectives> make_gloo(const c10::intrusive_ptr<c10d::Store>&
     options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
   return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world_size, options);
 #else
-  fail_usage("--dist-backend", "gloo is not compiled in (install libgloo-dev and reconfigure)");
+  fail_usage("--dist-backend",
+             "gloo is not compiled in (configure with libgloo-dev installed and -DLATENTLAB_GLOO=ON)");
 #endif
 }
 

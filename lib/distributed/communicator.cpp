@@ -72,7 +72,7 @@ Communicator::Communicator(const LaunchEnv& env, const DistributedOptions& optio
   if (!(options.timeout_s > 0))
     fail_usage("--dist-timeout", "{} is not a positive number of seconds", options.timeout_s);
   timeout_s_ = options.timeout_s;
-  if (!env.distributed()) return;
+  if (!env.distributed() && !options.force_group) return;
   backend_ = choose_backend(options.backend);
   // A peer that dies closes its sockets; writing to them must fail the collective, not kill this process
   // silently with SIGPIPE (Python, and so torchrun jobs, ignore SIGPIPE too).

@@ -25,6 +25,10 @@ namespace latentlab::distributed {
 struct DistributedOptions {
   std::string backend = "auto";  // auto (nccl when built with it and a GPU is visible, else gloo) | gloo | nccl
   double timeout_s = 600;        // rendezvous and every collective; a checkpoint write on rank 0 must fit in it
+  // A process group even for a single process (world size 1): the collective path runs, so its cost can be
+  // measured against no group at all (tests/distributed/distributed_driver.cpp bench --force-group on). Not a
+  // command-line option of latentlab.
+  bool force_group = false;
 
   void register_options(OptionGroup& group);  // --dist-backend, --dist-timeout
 };
@@ -49,7 +53,8 @@ class Communicator {
  public:
   Communicator();  // single process
   // Joins the job: rank 0 hosts a c10d TCPStore at MASTER_ADDR:MASTER_PORT, every rank connects and waits
-  // for all WORLD_SIZE ranks (at most timeout_s), then the process group is created.
+  // for all WORLD_SIZE ranks (at most timeout_s), then the process group is created. With one process there
+  // is no group (every collective a no-op) unless options.force_group.
   Communicator(const LaunchEnv& env, const DistributedOptions& options);
   ~Communicator();
   Communicator(const Communicator&) = delete;
@@ -61,7 +66,7 @@ class Communicator {
   int rank() const { return env_.rank; }
   int world_size() const { return env_.world_size; }
   int local_rank() const { return env_.local_rank; }
-  bool distributed() const { return env_.distributed(); }
+  bool distributed() const { return backend_ != "none"; }  // collectives go through a process group
   bool is_main() const { return env_.rank == 0; }          // rank 0 logs and writes checkpoints
   const std::string& backend() const { return backend_; }  // "none" | "gloo" | "nccl"
   // Where this rank's model lives: "cuda:<LOCAL_RANK>" with NCCL, else "cpu".

@@ -7,9 +7,9 @@
 #include <fmt/ranges.h>  // fmt::join
 
 #include "core/error.h"
+#include "io/file_magic.h"  // outside the guard: it also tells HDF5 files apart
 #include "metrics/probes/probe_features.h"
 #if LATENTLAB_WITH_ZIP
-#include "io/file_magic.h"
 #include "io/npz.h"
 #include "io/tensor_convert.h"
 #endif

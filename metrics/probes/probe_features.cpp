@@ -10,9 +10,9 @@
 #include <fmt/ranges.h>  // fmt::join (moved here in fmt 11)
 
 #include "core/error.h"
+#include "io/file_magic.h"  // outside the guard: it also tells HDF5 files apart
 #include "metrics/probes/probe_feature_file.h"
 #if LATENTLAB_WITH_ZIP
-#include "io/file_magic.h"
 #include "io/npz.h"
 #include "io/tensor_convert.h"
 #endif

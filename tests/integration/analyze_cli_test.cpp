@@ -36,6 +36,7 @@ void write_inputs(const ScratchDir& dir, int64_t teacher_rows = 48) {
                 false);
 }
 
+#ifdef LATENTLAB_WITH_OPENCV  // the procedural dataset is drawn with OpenCV
 TEST(AnalyzeCli, LatentMeasuresWithTeacherAndImages) {
   ScratchDir dir;
   write_inputs(dir);
@@ -66,6 +67,7 @@ TEST(AnalyzeCli, LatentMeasuresWithTeacherAndImages) {
   EXPECT_EQ(res["uniformity"]["gini_runs"].size(), 2u);
   EXPECT_EQ(res["gmm"]["curve"].size(), 2u);
 }
+#endif
 
 // Teacher patch tokens (48, 16, 6) on a 4 x 4 grid: the latent maps resized to the grid, padded and perturbed.
 TEST(AnalyzeCli, PatchAlignmentWithTeacherTokens) {
@@ -143,6 +145,7 @@ TEST(AnalyzeCli, CorrelateAgainstGfid) {
   EXPECT_CONTAINS(bad.err, "2 gFID values for 4 VAEs");
 }
 
+#ifdef LATENTLAB_WITH_OPENCV  // the procedural dataset is drawn with OpenCV
 TEST(AnalyzeCli, EquivarianceAndStoreLatentsOfATinyVae) {
   ScratchDir dir;
   const auto vae = latentlab("vae init --preset tiny-f4d4 --seed 3 --out " + dir.file("vae.safetensors"));
@@ -176,6 +179,7 @@ TEST(AnalyzeCli, EquivarianceAndStoreLatentsOfATinyVae) {
   EXPECT_EQ(latents["results"]["spectrum"]["latent"]["maps"], 48);
 #endif
 }
+#endif
 
 }  // namespace
 }  // namespace latentlab

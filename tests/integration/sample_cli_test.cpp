@@ -106,6 +106,7 @@ TEST_F(SampleCli, ShardsConcatenateToTheFullRun) {
                         images(scratch.file("all.npz"))));
 }
 
+#ifdef LATENTLAB_WITH_OPENCV  // PNGs are encoded with OpenCV
 TEST_F(SampleCli, WritesPngFolders) {
   const std::string out = scratch.file("pngs");
   const auto r = latentlab(base() + " --num 3 --batch 2 --sampler ode --labels balanced --out " + out);
@@ -114,6 +115,16 @@ TEST_F(SampleCli, WritesPngFolders) {
   for (const char* name : {"000000.png", "000001.png", "000002.png"})
     EXPECT_TRUE(testing::file_exists(out + "/" + name)) << name;
 }
+#else
+TEST_F(SampleCli, PngFoldersAreRefusedInOneLineWithoutOpenCv) {
+  const std::string out = scratch.file("pngs");
+  const auto r = latentlab(base() + " --num 3 --batch 2 --out " + out);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--out: PNG folders need OpenCV, which this build lacks; write an .npz"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(testing::file_exists(out));
+}
+#endif
 
 // Starts the run and sends SIGKILL as soon as its first batch is committed; true when that landed mid-run.
 bool kill_after_first_batch(const std::string& command, const std::string& out) {
