@@ -7,7 +7,7 @@
 //   - pytorch-fid statistics: "mu" (D,) and "sigma" (D, D) float64.
 // Opening an archive reads every member's .npy header (a few hundred bytes each) and checks that the member
 // holds exactly the data its header announces, so later reads only have to trust checked sizes.
-// Needs libzip (LATENTLAB_WITH_ZIP): npz.cpp is built only where it is found.
+// Without libzip (LATENTLAB_WITH_ZIP off) every archive is refused at opening (io/zip_archive_unavailable.cpp).
 #pragma once
 
 #include <cstdint>
