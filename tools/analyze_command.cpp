@@ -59,7 +59,8 @@ int latents_main(int argc, const char* const* argv) {
   options.add("images-limit", &images_limit, "Images read for the image spectrum (0: all)");
   options.add("sample", &sample, "Use one seeded posterior sample of a latent store instead of the mean");
   metrics::register_image_input_options(options, images);
-  measure_group.add("measures", &measures, "all, or a comma list of: stats, alignment, spectrum, uniformity, gmm");
+  measure_group.add("measures", &measures,
+                    fmt::format("all, or a comma list of: {}", fmt::join(metrics::latent_measure_names(), ", ")));
   measure_group.add("active-threshold", &o.active_threshold, "Active unit: Var_x(posterior mean) above this");
   measure_group.add("neighbours", &o.neighbours, "k of CKNNA and mutual k-NN");
   measure_group.add("raw-rows", &raw_rows, "Align raw features (default: L2-normalised rows, as platonic-rep)");

@@ -11,6 +11,7 @@
 #include "distributed/shard.h"
 #include "io/results_json.h"
 #include "models/autoencoder_kl.h"
+#include "models/teacher.h"
 
 namespace latentlab::tools {
 
@@ -18,22 +19,36 @@ int cache_main(int argc, const char* const* argv) {
   std::string vae_path, data, out, preprocess = "none", shard, dtype = "float32", results;
   int resolution = 256, batch_size = 32;
   bool flip = false, force = false;
+  std::string teacher_spec, teacher_dtype = "float16";
+  int teacher_patch = 1;
   RuntimeOptions runtime;
   OptionGroup options("Options"), runtime_group("Runtime");
   options.add("vae", &vae_path, "VAE weights (safetensors from latentlab, LDM/REPA-E/VA-VAE .pt/.ckpt, diffusers)");
   options.add("data", &data, std::string("Dataset: ") + datasets::dataset_spec_forms());
-  options.add("out", &out, "The latent store to write (HDF5); resumed when a partial one exists");
+  options.add("out", &out,
+              std::string("The latent store to write (HDF5); resumed when a partial one exists") +
+                  distributed::kShardOutputHelp);
   options.add_choice("preprocess", &preprocess, {"none", "adm-center-crop", "resize-center-crop", "center-crop"},
                      "Per-image preprocessing before encoding");
   options.add("res", &resolution, "Output side for the preprocessing");
   options.add("flip", &flip, "Also store the posterior of the horizontally flipped images");
   options.add("shard", &shard,
               "Encode only shard i of n (i/n: positions i, i + n, ...); merge the shards with `latentlab store "
-              "merge` (default: RANK/WORLD_SIZE when a launcher sets them, else 0/1)");
+              "merge` (default: RANK/WORLD_SIZE when a launcher sets them, else 0/1; then --out needs {rank})");
   options.add_choice("dtype", &dtype, {"float32", "float16"}, "Storage type of mean and std");
+  options.add("teacher", &teacher_spec,
+              "Also store this REPA teacher's patch tokens of each image (and flipped image), which train-ldm then "
+              "reads instead of running the teacher: " +
+                  std::string(models::teacher_spec_forms()));
+  options.add("teacher-patch", &teacher_patch,
+              "With --teacher: the patch size of the SiT that will read the tokens (token grid = latent side / "
+              "patch)");
+  options.add_choice("teacher-dtype", &teacher_dtype, {"float16", "float32"},
+                     "With --teacher: storage type of the tokens (float16 halves the store; docs/latent-store.md)");
   options.add("batch-size", &batch_size, "Images encoded at once (a resumed run must use the same)");
   options.add("force", &force, "Replace a store made from other weights, data or preprocessing");
-  options.add("results", &results, "Also write a results JSON here (optional)");
+  options.add("results", &results,
+              std::string("Also write a results JSON here (optional)") + distributed::kShardOutputHelp);
   runtime.register_options(runtime_group);
   CommandParser parser({"cache",
                         "Encodes every image of a dataset with a VAE and stores the posterior mean and std, with "
@@ -47,12 +62,14 @@ int cache_main(int argc, const char* const* argv) {
   if (!parser.parse(argc, argv)) return 0;
   for (const auto& [name, value] : {std::pair{"--vae", &vae_path}, {"--data", &data}, {"--out", &out}})
     if (value->empty()) fail_usage(name, "is required");
+  const distributed::Shard resolved = distributed::resolve_shard(shard, distributed::read_launch_env());
+  out = distributed::shard_output(out, resolved, "--out");
+  results = distributed::shard_output(results, resolved, "--results");
   const Runtime rt = apply_runtime(runtime);
 
   cache::CacheOptions co;
   co.out = out, co.flip = flip, co.force = force, co.batch_size = batch_size, co.device = rt.device;
   co.threads = rt.threads;
-  const distributed::Shard resolved = distributed::resolve_shard(shard, distributed::read_launch_env());
   co.shard_index = resolved.index, co.shard_count = resolved.count;
   co.dtype = store::parse_dtype(dtype, "--dtype");
   if (batch_size < 1) fail_usage("--batch-size", "must be >= 1, got {}", batch_size);
@@ -62,6 +79,13 @@ int cache_main(int argc, const char* const* argv) {
   models::AutoencoderKLLoadOptions lo;
   lo.resolution = resolution;
   auto vae = models::AutoencoderKL::load(vae_path, lo);
+  std::unique_ptr<models::Teacher> teacher;
+  if (!teacher_spec.empty()) {
+    teacher = models::make_teacher(teacher_spec);
+    co.teacher = teacher.get();
+    co.teacher_patch = teacher_patch;
+    co.teacher_dtype = store::parse_dtype(teacher_dtype, "--teacher-dtype");
+  }
   const auto report = cache::cache_latents(vae, *source, prep, co);
 
   if (!results.empty()) {
@@ -70,7 +94,8 @@ int cache_main(int argc, const char* const* argv) {
                                      {"shard", resolved.str()},
                                      {"vae_sha256", vae.weights_sha256()},
                                      {"dtype", dtype},
-                                     {"flip", flip}};
+                                     {"flip", flip},
+                                     {"teacher", teacher ? teacher->description() : ""}};
     io::write_results(results, io::make_results({"cache", rt.device, rt.threads, parser.resolved()}, protocol,
                                                 {io::describe_input("vae", vae_path)}, report.to_json()));
   }

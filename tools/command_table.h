@@ -10,10 +10,19 @@ namespace latentlab::tools {
 // argv[0] is the command's own name ("version", "weights inspect").
 using CommandMain = int (*)(int argc, const char* const* argv);
 
+// Which second word is part of the command's name in error messages ("latentlab store merge: error: ..."),
+// as opposed to a positional argument ("latentlab probe x.h5" is still the probe command).
+enum class VerbWord {
+  None,   // no verbs
+  Any,    // a noun with verbs (run_group)
+  Merge,  // a plain command with one extra verb, merge
+};
+
 struct Command {
   const char* name;
   const char* summary;
   CommandMain run;
+  VerbWord verbs = VerbWord::None;
 };
 
 const std::vector<Command>& commands();

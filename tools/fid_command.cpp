@@ -43,6 +43,8 @@ int fid_main(int argc, const char* const* argv) {
   // torch-fidelity's naming: input1 (A) is the evaluated set, input2 (B) the reference.
   request.fake = a;
   request.real = b;
+  request.fake_subject = "A";
+  request.real_subject = "B";
   const auto report = metrics::evaluate_inputs(request);
   if (!out.empty())
     io::write_results(out, io::make_results({"fid", rt.device, rt.threads, parser.resolved()}, report.protocol,

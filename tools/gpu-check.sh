@@ -90,6 +90,7 @@ run_bench() {
     for r in 0 1; do RANK=\$r LOCAL_RANK=0 WORLD_SIZE=2 MASTER_PORT=29514 $dist --steps 30 --backend nccl --timeout 20 & done; wait;
     timeout 150 build-gpu/bin/bench_sit_train_step SiT-B/2 32 5 $jobs SiT-B/2 64 50 cuda;
     timeout 150 build-gpu/bin/bench_vae_train_step f16d32 256 8 5 $jobs cuda;
+    timeout 150 build-gpu/bin/bench_sample_images SiT-B/2 f8d4 32 250 $jobs SiT-tiny/1 tiny-f4d4 64 50 cuda;
     timeout 150 build-gpu/bin/bench_inception_fid 1024 $jobs 128 cuda;
     timeout 150 build-gpu/bin/bench_autoencoder_kl f8d4 256 32 10 $jobs cuda;
     timeout 150 build-gpu/bin/bench_autoencoder_kl f16d32 256 32 10 $jobs cuda;

@@ -14,6 +14,7 @@ packages=(
   dataset-fashion-mnist
   # independent Python references used by tests/reference (Debian's python3, not a venv)
   python3 python3-numpy python3-torch python3-scipy python3-sklearn python3-h5py python3-pil
+  python3-torchvision
   # headless rendering check of `latentlab report`'s HTML (tests/integration/report_cli_test.cpp)
   chromium
 )

@@ -5,7 +5,7 @@
 #
 # Usage:  srun [srun options] tools/latentlab-slurm.sh latentlab train-ldm --config run.ini
 #         mpirun -np 8 -x MASTER_ADDR=node1 tools/latentlab-slurm.sh latentlab train-vae ...
-# e.g.:   srun --nodes=2 --ntasks-per-node=8 --gpus-per-task=1 tools/latentlab-slurm.sh latentlab train-ldm --config configs/paper/sit_xl.ini
+# e.g.:   srun --nodes=2 --ntasks-per-node=8 --gpus-per-task=1 tools/latentlab-slurm.sh latentlab train-ldm --config configs/paper/ldm-sit-xl1-repa.ini
 set -eu
 
 if [ "$#" -eq 0 ]; then

@@ -10,6 +10,7 @@
 #include "core/error.h"
 
 using latentlab::tools::commands;
+using latentlab::tools::VerbWord;
 
 namespace {
 
@@ -42,7 +43,10 @@ int main(int argc, char** argv) {
   try {
     for (const auto& c : commands()) {
       if (name != c.name) continue;
-      if (argc > 2 && argv[2][0] != '-') label += std::string(" ") + argv[2];  // "weights inspect"
+      const bool verb =
+          argc > 2 && argv[2][0] != '-' &&
+          (c.verbs == VerbWord::Any || (c.verbs == VerbWord::Merge && std::strcmp(argv[2], "merge") == 0));
+      if (verb) label += std::string(" ") + argv[2];  // "weights inspect", "sample merge"
       return c.run(argc - 1, argv + 1);
     }
     std::cerr << "latentlab: error: '" << name

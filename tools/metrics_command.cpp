@@ -78,11 +78,13 @@ int metrics_main(int argc, const char* const* argv) {
   choices.register_options(options, metric_group);
   options.add("real", &request.real, std::string("Reference set: ") + metrics::metric_input_forms());
   options.add("fake", &request.fake, "Generated set (same forms; IS uses only this one)");
-  options.add("out", &out, "Write the results JSON here (optional; required with --shard)");
+  options.add(
+      "out", &out,
+      std::string("Write the results JSON here (optional; required with --shard)") + distributed::kShardOutputHelp);
   options.add("shard", &shard_spec,
               "Only shard i of n of each image input (i/n: positions i, i + n, ...): saves its features in X.npz "
               "next to --out X.json for `latentlab metrics merge` (default: RANK/WORLD_SIZE when a launcher sets "
-              "them, else 0/1)");
+              "them, else 0/1; then --out needs {rank})");
   metrics::register_image_input_options(options, request.images);
   request.extractor.register_options(extractor_group);
   runtime.register_options(runtime_group);
@@ -106,6 +108,7 @@ int metrics_main(int argc, const char* const* argv) {
   if (request.real.empty() && metrics::needs_of(request.metrics.metrics, true) != metrics::kNeedNothing)
     fail_usage("--real", "is required for the metrics asked for (only is needs no reference set)");
   const distributed::Shard shard = distributed::resolve_shard(shard_spec, distributed::read_launch_env());
+  out = distributed::shard_output(out, shard, "--out");
   const std::string shard_file = shard.whole() ? "" : metrics::shard_file_for(out, "--out");
   const Runtime rt = apply_runtime(runtime);
   request.extractor.device = rt.device;

@@ -49,14 +49,17 @@ int recon_main(int argc, const char* const* argv) {
   options.add_list("lpips-weights", &lpips_paths,
                    "LPIPS-VGG weights: torchvision vgg16-397923af.pth and lpips weights/v0.1/vgg.pth "
                    "(repeat the option), or one file holding both; without it LPIPS is skipped");
-  options.add("out", &out, "Write the results JSON here (optional; required with --shard)");
+  options.add(
+      "out", &out,
+      std::string("Write the results JSON here (optional; required with --shard)") + distributed::kShardOutputHelp);
   options.add("shard", &shard_spec,
               "Only shard i of n of the dataset (i/n: positions i, i + n, ...): saves its per-image values and "
               "moments in X.npz next to --out X.json for `latentlab recon merge` (default: RANK/WORLD_SIZE when a "
-              "launcher sets them, else 0/1)");
+              "launcher sets them, else 0/1; then --out needs {rank})");
   options.add("save-grid", &grid_path,
-              "Write the first --grid-images originals (top row) over their reconstructions (bottom row) as a PNG "
-              "here (.ppm in a build without OpenCV)");
+              std::string("Write the first --grid-images originals (top row) over their reconstructions (bottom "
+                          "row) as a PNG here (.ppm in a build without OpenCV)") +
+                  distributed::kShardOutputHelp);
   options.add("grid-images", &grid_images, "Columns of the --save-grid picture");
   metrics::register_image_input_options(options, images);
   extractor_options.register_options(extractor_group);
@@ -84,6 +87,8 @@ int recon_main(int argc, const char* const* argv) {
     fail_usage("--features", "recon's rFID uses the FID Inception only (it is FID); leave --features out");
   if (!grid_path.empty() && grid_images < 1) fail_usage("--grid-images", "must be >= 1, got {}", grid_images);
   const distributed::Shard shard = distributed::resolve_shard(shard_spec, distributed::read_launch_env());
+  out = distributed::shard_output(out, shard, "--out");
+  grid_path = distributed::shard_output(grid_path, shard, "--save-grid");
   const std::string shard_file = shard.whole() ? "" : metrics::shard_file_for(out, "--out");
 
   // Cheap checks and loads first: a bad weights file fails before any image is decoded.

@@ -83,12 +83,14 @@ int sample_main(int argc, const char* const* argv) {
   options.add("vae-preset", &vae_preset, "VAE architecture when the file has no config and its shapes are ambiguous");
   options.add("ignore-vae-identity", &ignore_vae_identity,
               "Decode even when --vae is not the file recorded with the latent normalisation (a converted copy)");
-  options.add("out", &run.out, "Output: FILE.npz (ADM batch: arr_0 uint8 NHWC, arr_1 labels) or a PNG folder");
+  options.add("out", &run.out,
+              std::string("Output: FILE.npz (ADM batch: arr_0 uint8 NHWC, arr_1 labels) or a PNG folder") +
+                  distributed::kShardOutputHelp);
   options.add("num", &run.num, "Samples in the whole run (all shards together)");
   options.add("batch", &run.batch, "Samples per batch (one resumable unit)");
   options.add("shard", &shard,
               "Sample only shard I of N (I/N): contiguous indices; shards concatenate to the full run (default: "
-              "RANK/WORLD_SIZE when a launcher sets them, else 0/1)");
+              "RANK/WORLD_SIZE when a launcher sets them, else 0/1; then --out needs {rank})");
   options.add_choice("labels", &run.label_mode, diffusion::LabelOptions::modes(),
                      "Class labels: uniform at random per sample, or balanced (index mod classes)");
   sampler_group.add_choice("sampler", &run.sampler.kind, diffusion::SamplerOptions::kinds(),
@@ -117,6 +119,7 @@ int sample_main(int argc, const char* const* argv) {
     if (value->empty()) fail_usage(name, "is required");
   parse_interval(interval, run.sampler.guidance);
   run.shard = distributed::resolve_shard(shard, distributed::read_launch_env());
+  run.out = distributed::shard_output(run.out, run.shard, "--out");
   const Runtime rt = apply_runtime(runtime);
   run.seed = static_cast<uint64_t>(rt.seed);
 

@@ -27,7 +27,7 @@ namespace latentlab::tools {
 namespace {
 
 struct SmokeOptions {
-  std::string out = "demo-out";
+  std::string out = "smoke-out";
   int steps = 150;
   int batch_size = 32;
   int resolution = 32;
@@ -86,7 +86,7 @@ int smoke_main(int argc, const char* const* argv) {
   options.register_options(group);
   runtime_options.register_options(runtime_group);
   CommandParser parser({"smoke", "Runs a short end-to-end check of this build and writes OUT/smoke.json.",
-                        "latentlab smoke [options]", "latentlab smoke --out demo-out --steps 150",
+                        "latentlab smoke [options]", "latentlab smoke --out smoke-out --steps 150",
                         "latentlab version"});
   parser.add(group);
   parser.add(runtime_group);

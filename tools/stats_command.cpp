@@ -22,10 +22,12 @@ int stats_make_main(int argc, const char* const* argv) {
   metrics::ImageInputOptions image_options;
   RuntimeOptions runtime;
   OptionGroup options("Options"), extractor_group("Feature extractor"), runtime_group("Runtime");
-  options.add("out", &out, "The statistics file to write (.npz; pytorch-fid and ADM's evaluator read it too)");
+  options.add("out", &out,
+              std::string("The statistics file to write (.npz; pytorch-fid and ADM's evaluator read it too)") +
+                  distributed::kShardOutputHelp);
   options.add("shard", &shard,
               "Only shard i of n (i/n: positions i, i + n, ...); add the shards with `latentlab stats merge` "
-              "(default: RANK/WORLD_SIZE when a launcher sets them, else 0/1)");
+              "(default: RANK/WORLD_SIZE when a launcher sets them, else 0/1; then --out needs {rank})");
   metrics::register_image_input_options(options, image_options);
   extractor_options.register_options(extractor_group);
   runtime.register_options(runtime_group);
@@ -44,6 +46,7 @@ int stats_make_main(int argc, const char* const* argv) {
   if (!parser.parse(argc, argv)) return 0;
   if (out.empty()) fail_usage("--out", "is required");
   const distributed::Shard resolved = distributed::resolve_shard(shard, distributed::read_launch_env());
+  out = distributed::shard_output(out, resolved, "--out");
   image_options.shard_index = resolved.index, image_options.shard_count = resolved.count;
   shard = resolved.str();
   const metrics::MetricInput input = metrics::parse_metric_input(spec, "SPEC");

@@ -50,6 +50,10 @@ int store_info_main(int argc, const char* const* argv) {
                            store::dtype_name(id.dtype), id.flip ? "yes" : "no",
                            id.key_width == 0 ? "int64" : fmt::format("strings of <= {} bytes", id.key_width));
   if (!id.attribute_names.empty()) std::cout << fmt::format("  attributes: {}\n", fmt::join(id.attribute_names, ", "));
+  if (id.has_teacher_tokens())
+    std::cout << fmt::format("  teacher tokens: {} x {} grid x {} {}{}; teacher: {}\n", id.teacher_grid[0],
+                             id.teacher_grid[1], id.teacher_width, store::dtype_name(id.teacher_dtype),
+                             id.flip ? " (and flipped)" : "", id.teacher);
   std::cout << fmt::format("  vae: sha256 {}\n  vae config: {}\n", id.vae_sha256, id.vae_config);
   std::cout << fmt::format("  dataset: {}\n  preprocessing: {}\n  shard: {}/{}\n", id.dataset_fingerprint,
                            id.preprocessing, id.shard_index, id.shard_count);

@@ -4,14 +4,10 @@
 #include <climits>
 
 #include "core/error.h"
-
-#ifdef LATENTLAB_WITH_ZIP
 #include "io/npz.h"
-#endif
 
 namespace latentlab::datasets {
 
-#ifdef LATENTLAB_WITH_ZIP
 namespace {
 
 // Labels become class names "0" .. max one by one: a larger label is a wrong array, not a class count.
@@ -39,7 +35,7 @@ std::vector<int64_t> read_labels(const io::NpzReader& reader, int64_t count) {
 }  // namespace
 
 NpzImages::NpzImages(const std::string& path) : path_(path) {
-  auto reader = std::make_shared<const io::NpzReader>(path);
+  auto reader = std::make_unique<const io::NpzReader>(path);  // without libzip this refuses the file
   if (!reader->contains("arr_0"))
     fail(path, "has no arr_0: ADM image batches hold their N x H x W x 3 uint8 images there");
   const io::NpyHeader& h = reader->info("arr_0");
@@ -88,18 +84,6 @@ Example NpzImages::get(int64_t index) const {
   example.key = "index:" + std::to_string(index);
   return example;
 }
-
-#else  // no libzip: say so instead of failing to link
-
-NpzImages::NpzImages(const std::string& path) : path_(path) {
-  fail(path, "reading .npz files needs libzip, which this build lacks");
-}
-
-Example NpzImages::get(int64_t) const {
-  fail(path_, "reading .npz files needs libzip, which this build lacks");
-}
-
-#endif  // LATENTLAB_WITH_ZIP
 
 NpzImages::~NpzImages() = default;
 

@@ -10,7 +10,7 @@
 // O(N^2) — prefer np.savez for large batches.
 // Order: array order; key "index:N"; class names "0" .. "max label" when arr_1 is present.
 // get() is thread-safe: NpzReader is not, so reads are serialised by a mutex.
-// Needs libzip (LATENTLAB_WITH_ZIP): without it the constructor refuses the file.
+// Needs libzip: without it the constructor refuses the file (io/zip_archive_unavailable.cpp).
 #pragma once
 
 #include <cstdint>
@@ -43,9 +43,7 @@ class NpzImages final : public ImageSource {
 
  private:
   std::string path_;
-  // shared_ptr, not unique_ptr: its deleter is bound where the reader is made, so builds without libzip
-  // (where NpzReader's destructor does not exist) still link.
-  std::shared_ptr<const io::NpzReader> reader_;
+  std::unique_ptr<const io::NpzReader> reader_;
   mutable std::mutex mutex_;  // guards reader_
   int height_ = 0;
   int width_ = 0;

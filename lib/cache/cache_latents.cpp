@@ -63,6 +63,15 @@ store::StoreIdentity cache_identity(const models::AutoencoderKL& vae, const data
   identity.latent_shape = {vae.config().embed_dim, first.height / f, first.width / f};
   for (const auto& factor : source.info().attributes) identity.attribute_names.push_back(factor.name);
   identity.key_width = 0;  // keys are dataset indices: the dataset spec + index names the source image
+  if (options.teacher) {
+    const int64_t p = options.teacher_patch, h = identity.latent_shape[1], w = identity.latent_shape[2];
+    if (p < 1 || h % p != 0 || w % p != 0)
+      fail_usage("--teacher-patch", "{} does not divide the {}x{} latents into a token grid", p, h, w);
+    identity.teacher = options.teacher->identity();
+    identity.teacher_grid = {h / p, w / p};
+    identity.teacher_width = options.teacher->width();
+    identity.teacher_dtype = options.teacher_dtype;
+  }
   return identity;
 }
 
@@ -97,6 +106,8 @@ CacheReport cache_latents(models::AutoencoderKL& vae, const datasets::ImageSourc
   datasets::Pipeline pipeline(source, po, preprocess.transform);
   const c10::Device device(options.device);
   vae.to(device);
+  if (options.teacher) options.teacher->to(device);
+  const auto& grid = report.identity.teacher_grid;
   c10::NoGradGuard no_grad;
   ProgressBar bar("cache", report.rows, "img");
   bar.advance(report.resumed_from);
@@ -109,6 +120,10 @@ CacheReport cache_latents(models::AutoencoderKL& vae, const datasets::ImageSourc
     if (options.flip) {
       const auto flipped = vae.encode(images.flip({3}));
       out.mean_flip = flipped.mean, out.std_flip = flipped.std;
+    }
+    if (options.teacher) {  // train-ldm's online REPA targets: the same call on the same images
+      out.teacher_tokens = options.teacher->patch_tokens(images, grid[0], grid[1]);
+      if (options.flip) out.teacher_tokens_flip = options.teacher->patch_tokens(images.flip({3}), grid[0], grid[1]);
     }
     out.labels = batch->labels;
     if (!report.identity.attribute_names.empty()) out.attributes = batch->attributes;

@@ -5,6 +5,11 @@
 // Resuming: the store writer commits whole batches; a rerun opens the partial store, checks that it was
 // made by the same VAE weights, dataset and preprocessing (the StoreIdentity), and continues from the
 // last committed row with the same batch boundaries, so the result equals an uninterrupted run bit for bit.
+//
+// Teacher tokens (options.teacher): in the same pass, each image (and its flipped copy with --flip) also goes
+// through a REPA teacher, the very models::Teacher::patch_tokens call train-ldm makes online, on the same
+// [−1, 1] images at the SiT token grid (latent side / teacher_patch); the tokens are stored with the latents
+// (store/schema.h, /teacher_tokens) and train-ldm reads them instead of running the teacher.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +20,7 @@
 #include "datasets/image_source.h"
 #include "datasets/preprocess.h"
 #include "models/autoencoder_kl.h"
+#include "models/teacher.h"
 #include "store/schema.h"
 
 namespace latentlab::cache {
@@ -28,6 +34,11 @@ struct CacheOptions {
   int threads = 0;             // image pipeline workers (0: all cores)
   bool force = false;          // replace a store made from other inputs instead of refusing
   std::string device = "cpu";  // where the VAE runs
+  // Optional: also store this teacher's patch tokens of every image on the token grid of a SiT with patch
+  // size teacher_patch (grid = latent h / patch x latent w / patch), in teacher_dtype.
+  models::Teacher* teacher = nullptr;
+  int64_t teacher_patch = 1;
+  store::LatentDType teacher_dtype = store::LatentDType::Float16;
 };
 
 struct CacheReport {

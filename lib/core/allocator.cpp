@@ -56,4 +56,12 @@ std::string allocator_description() {
   return state();
 }
 
+bool release_free_memory() {
+#if defined(__GLIBC__)
+  return malloc_trim(0) == 1;
+#else
+  return false;
+#endif
+}
+
 }  // namespace latentlab

@@ -17,4 +17,12 @@ void tune_allocator();
 // above 2 GiB); LATENTLAB_MALLOC=default restores glibc's defaults".
 std::string allocator_description();
 
+// Hands the free memory that the tuned allocator keeps back to the system: glibc's malloc_trim(0) shrinks the
+// top of the main heap and releases the pages of the free chunks in every arena (not the free top of a worker
+// thread's heap), so the resident set drops towards what is live; each page reused afterwards faults once
+// more. Call it between phases, e.g. after one image set's features are extracted, so that the next set
+// starts from its live memory instead of adding its free holes to the previous set's (docs/benchmarks.md,
+// "Allocator"). Returns whether any memory was released; false with another C library.
+bool release_free_memory();
+
 }  // namespace latentlab

@@ -19,11 +19,9 @@
 #include "io/atomic_file.h"
 #include "io/mapped_file.h"
 #include "io/npy.h"
+#include "io/npz.h"
 #include "io/npz_stream_writer.h"
 #include "io/results_json.h"
-#if LATENTLAB_WITH_ZIP
-#include "io/npz.h"
-#endif
 #include "io/tensor_convert.h"
 #include "models/autoencoder_kl.h"
 #include "models/sit.h"
@@ -232,7 +230,6 @@ SampleRunReport run_sampling(const models::SiT& sit, const models::AutoencoderKL
   return report;
 }
 
-#if LATENTLAB_WITH_ZIP  // sample merge reads .npz shards
 namespace {
 
 // The keys of a shard's protocol that differ between the shards of one run (and the build's identity).
@@ -258,10 +255,10 @@ ShardFile read_shard(const std::string& path) {
 }
 
 }  // namespace
-#endif
 
+// Without libzip the first io::NpzReader refuses its shard with one line (io/zip_archive_unavailable.cpp), and the
+// unfinished output is removed (io::NpzStreamWriter writes through io::AtomicFile).
 SampleMergeReport merge_sample_shards(const std::vector<std::string>& paths, const std::string& out) {
-#if LATENTLAB_WITH_ZIP
   if (paths.empty()) fail_usage("SHARDS", "needs at least one shard");
   if (!ends_with(out, ".npz")) fail_usage("--out", "must be an .npz file, got '{}'", out);
   if (fs::exists(out)) fail_usage("--out", "'{}' exists; remove it or choose another path", out);
@@ -313,10 +310,6 @@ SampleMergeReport merge_sample_shards(const std::vector<std::string>& paths, con
   report.protocol["first_index"] = 0;
   report.protocol["count"] = num;
   return report;
-#else
-  (void)paths;
-  fail_usage("--out", "sample merge reads .npz files, which needs libzip; this build lacks it ({})", out);
-#endif
 }
 
 }  // namespace latentlab::diffusion

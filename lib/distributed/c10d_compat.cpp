@@ -49,9 +49,9 @@ c10::intrusive_ptr<Collectives> make_gloo(const c10::intrusive_ptr<c10d::Store>&
 }
 
 c10::intrusive_ptr<Collectives> make_nccl(const c10::intrusive_ptr<c10d::Store>& store, int rank, int world_size,
-                                          std::chrono::milliseconds timeout, int local_rank) {
+                                          std::chrono::milliseconds timeout, int gpu) {
 #ifdef LATENTLAB_WITH_NCCL
-  c10::cuda::set_device(static_cast<c10::DeviceIndex>(local_rank));  // NCCL binds to the current device
+  c10::cuda::set_device(static_cast<c10::DeviceIndex>(gpu));  // NCCL binds to the current device
   auto options = c10d::ProcessGroupNCCL::Options::create();
   options->timeout = timeout;
   return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, world_size, options);

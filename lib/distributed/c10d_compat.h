@@ -32,8 +32,8 @@ bool has_nccl();  // compiled against a CUDA LibTorch with nccl.h
 // hostname resolves to. GLOO_SOCKET_IFNAME, when set, names an interface instead, as in PyTorch.
 c10::intrusive_ptr<Collectives> make_gloo(const c10::intrusive_ptr<c10d::Store>& store, int rank, int world_size,
                                           std::chrono::milliseconds timeout, const std::string& hostname);
-// NCCL on the current CUDA device.
+// NCCL on CUDA device `gpu` (made the current device: NCCL binds to it).
 c10::intrusive_ptr<Collectives> make_nccl(const c10::intrusive_ptr<c10d::Store>& store, int rank, int world_size,
-                                          std::chrono::milliseconds timeout, int local_rank);
+                                          std::chrono::milliseconds timeout, int gpu);
 
 }  // namespace latentlab::distributed::c10d_compat

@@ -8,8 +8,8 @@
 namespace latentlab::distributed {
 
 void write_on_rank0(Communicator& communicator, const std::string& what, const std::function<void()>& write) {
-  if (!communicator.distributed()) {
-    write();
+  if (!communicator.distributed() || communicator.lost()) {
+    if (communicator.is_main()) write();
     return;
   }
   std::exception_ptr error;

@@ -9,6 +9,8 @@
 // writer, temporary name + rename), then broadcasts whether it succeeded and waits at a barrier. So no rank
 // goes on before the file is complete, and a failed write stops every rank with one line instead of
 // leaving the others waiting. The other ranks wait at most the communicator's timeout for the write.
+// Once a rank was lost (Communicator::lost()), rank 0 writes alone and nobody waits: that is how a trainer's
+// emergency checkpoint goes through its ordinary checkpoint writer (train/lost_rank.h).
 #pragma once
 
 #include <functional>

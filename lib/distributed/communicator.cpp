@@ -9,6 +9,7 @@
 #include "core/compat.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/runtime.h"
 #include "distributed/c10d_compat.h"
 
 namespace latentlab::distributed {
@@ -77,6 +78,7 @@ Communicator::Communicator(const LaunchEnv& env, const DistributedOptions& optio
   // A peer that dies closes its sockets; writing to them must fail the collective, not kill this process
   // silently with SIGPIPE (Python, and so torchrun jobs, ignore SIGPIPE too).
   std::signal(SIGPIPE, SIG_IGN);
+  if (backend_ == "nccl") gpu_ = gpu_of_local_rank(env.local_rank, compat::cuda_device_count());
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(options.timeout_s * 1000));
   try {
     c10d::TCPStoreOptions store_options;
@@ -86,10 +88,9 @@ Communicator::Communicator(const LaunchEnv& env, const DistributedOptions& optio
     store_options.waitWorkers = true;
     store_options.timeout = timeout;
     impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, store_options);
-    impl_->group = backend_ == "nccl"
-                       ? c10d_compat::make_nccl(impl_->store, env.rank, env.world_size, timeout, env.local_rank)
-                       : c10d_compat::make_gloo(impl_->store, env.rank, env.world_size, timeout,
-                                                is_loopback(env.master_addr) ? "127.0.0.1" : "");
+    impl_->group = backend_ == "nccl" ? c10d_compat::make_nccl(impl_->store, env.rank, env.world_size, timeout, gpu_)
+                                      : c10d_compat::make_gloo(impl_->store, env.rank, env.world_size, timeout,
+                                                               is_loopback(env.master_addr) ? "127.0.0.1" : "");
   } catch (const UserError&) {
     throw;
   } catch (...) {
@@ -107,12 +108,15 @@ std::unique_ptr<Communicator> Communicator::from_environment(const DistributedOp
 }
 
 std::string Communicator::device() const {
-  return backend_ == "nccl" ? "cuda:" + std::to_string(env_.local_rank) : "cpu";
+  return backend_ == "nccl" ? "cuda:" + std::to_string(gpu_) : "cpu";
 }
 
 void Communicator::fail_lost(const std::string& operation, const std::exception_ptr& cause) const {
-  fail("distributed", "rank {} of {}: {} failed ({}): another rank stopped or did not answer within {} s; stopping",
-       env_.rank, env_.world_size, operation, first_line(cause), timeout_s_);
+  lost_ = true;
+  throw RankLost("distributed",
+                 fmt::format("rank {} of {}: {} failed ({}): another rank stopped or did not answer within {} s; "
+                             "stopping",
+                             env_.rank, env_.world_size, operation, first_line(cause), timeout_s_));
 }
 
 void Pending::wait() {

@@ -7,13 +7,17 @@
 // dies or stops answering, the collective fails and the call throws UserError with subject "distributed"
 // and one line naming this rank, the operation and the cause; main() prints it and exits 1, so every
 // surviving rank stops within the timeout instead of hanging. Rendezvous failures report the same way.
+// That UserError is a RankLost, so that a trainer can catch it and say which checkpoint to resume from
+// (train/lost_rank.h); afterwards lost() is true and write_on_rank0 (checkpoint_sync.h) no longer waits.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
 #include <ATen/core/Tensor.h>
 
+#include "core/error.h"
 #include "distributed/launch_env.h"
 
 namespace latentlab {
@@ -34,6 +38,13 @@ struct DistributedOptions {
 };
 
 enum class ReduceOp { Sum, Max, Min };
+
+// What a collective throws when another rank died or did not answer within the timeout (subject
+// "distributed"; main() prints it like any UserError).
+class RankLost : public UserError {
+ public:
+  using UserError::UserError;
+};
 
 class Communicator;
 
@@ -80,14 +91,18 @@ class Communicator {
   // Every rank waits here; `what` names the point in the error message ("after the checkpoint").
   void barrier(const std::string& what);
 
-  // Throws the one-line UserError for a failed `operation` (used by Pending and the services).
+  // Throws the one-line RankLost for a failed `operation` (used by Pending and the services).
   [[noreturn]] void fail_lost(const std::string& operation, const std::exception_ptr& cause) const;
+  // A collective failed because a rank was lost: the group is unusable and the job is stopping.
+  bool lost() const { return lost_; }
 
  private:
   struct Impl;
   LaunchEnv env_;
   std::string backend_ = "none";
+  int gpu_ = 0;  // NCCL's device: core/runtime.h's gpu_of_local_rank
   double timeout_s_ = 0;
+  mutable std::atomic<bool> lost_{false};  // set by fail_lost, which a backward hook's thread may call
   std::unique_ptr<Impl> impl_;
 };
 

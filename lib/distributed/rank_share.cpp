@@ -26,6 +26,21 @@ void average_values(Communicator& communicator, std::vector<double>& values) {
   for (double& value : values) value /= communicator.world_size();
 }
 
+std::vector<std::pair<double, double>> value_ranges(Communicator& communicator, const std::vector<double>& values) {
+  const size_t n = values.size();
+  std::vector<double> both(2 * n);  // [values | -values]: max gives the largest, then minus the smallest
+  for (size_t i = 0; i < n; ++i) both[i] = values[i], both[n + i] = -values[i];
+  if (communicator.distributed() && n > 0) {
+    at::Tensor buffer = at::tensor(both, at::kDouble).to(communicator.device());
+    communicator.all_reduce(buffer, ReduceOp::Max);
+    buffer = buffer.cpu().contiguous();
+    std::copy(buffer.data_ptr<double>(), buffer.data_ptr<double>() + buffer.numel(), both.begin());
+  }
+  std::vector<std::pair<double, double>> ranges(n);
+  for (size_t i = 0; i < n; ++i) ranges[i] = {-both[n + i], both[i]};
+  return ranges;
+}
+
 uint64_t rank_step_seed(uint64_t seed, int64_t step, int rank) {
   // Odd multipliers (SplitMix64's) spread each input over all bits; folding the high half down matters
   // because LibTorch seeds its CPU generator (mt19937) with the low 32 bits only.

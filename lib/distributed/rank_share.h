@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -24,6 +25,10 @@ at::Tensor rank_rows(const at::Tensor& global, int rank, int world_size);
 void sum_values(Communicator& communicator, std::vector<double>& values);
 // Each value becomes its mean over ranks (one float64 all-reduce); unchanged with one process.
 void average_values(Communicator& communicator, std::vector<double>& values);
+// The smallest and the largest of each value over ranks (one float64 all-reduce of the values and their
+// negatives, max); (value, value) with one process. Every rank must pass as many values. For checks that
+// every rank holds the same numbers (sizes, statistics) before they train together.
+std::vector<std::pair<double, double>> value_ranges(Communicator& communicator, const std::vector<double>& values);
 
 // A seed for draws that must differ between ranks but repeat on a rerun: a hash of (seed, step, rank).
 uint64_t rank_step_seed(uint64_t seed, int64_t step, int rank);

@@ -9,9 +9,7 @@
 #include "core/error.h"
 #include "io/mapped_file.h"
 #include "io/torch_pickle.h"
-#ifdef LATENTLAB_WITH_ZIP
 #include "io/zip_archive.h"
-#endif
 
 namespace latentlab::io {
 namespace {
@@ -46,11 +44,10 @@ struct PthFile::Impl {
   // Legacy: the mapped file and where each storage's bytes start.
   std::shared_ptr<const MappedFile> file;
   std::map<std::string, std::pair<uint64_t, uint64_t>> records;  // key -> (byte offset, bytes)
-#ifdef LATENTLAB_WITH_ZIP
+  // Zip: the archive (without libzip, opening it refuses the file: io/zip_archive_unavailable.cpp).
   std::unique_ptr<ZipReader> zip;
   std::string prefix;  // "archive/"
   uint64_t max_entry_bytes = 0;
-#endif
 
   void open_legacy();
   void open_zip();
@@ -109,7 +106,6 @@ void PthFile::Impl::open_legacy() {
 
 void PthFile::Impl::open_zip() {
   format = Format::Zip;
-#ifdef LATENTLAB_WITH_ZIP
   zip = std::make_unique<ZipReader>(path);
   std::error_code ec;
   const uint64_t archive_bytes = std::filesystem::file_size(path, ec);
@@ -145,23 +141,16 @@ void PthFile::Impl::open_zip() {
     if (entry(name) < needed)
       fail(path, "entry '{}' has {} bytes, its tensors need {}", name, zip->size_of(name), needed);
   }
-#else
-  fail(path,
-       "zip-format .pth files need libzip, which this build lacks (rebuild with libzip-dev, or re-save the "
-       "file with torch.save(..., _use_new_zipfile_serialization=False))");
-#endif
 }
 
 const uint8_t* PthFile::Impl::storage_bytes(const StorageRef& s, uint64_t offset, uint64_t count,
                                             std::vector<uint8_t>& buffer) const {
   const uint64_t start = s.view_offset * s.unit() + offset;  // bounds were checked when the file was opened
-#ifdef LATENTLAB_WITH_ZIP
   if (zip) {
     buffer.resize(static_cast<size_t>(count));
     zip->read_range(prefix + "data/" + s.key, start, buffer.data(), count);
     return buffer.data();
   }
-#endif
   const auto record = records.find(s.key);
   if (record == records.end()) fail(path, "storage '{}' is not in this file", s.key);
   const auto [at, bytes] = record->second;

@@ -9,7 +9,8 @@
 //     <prefix>/version         format version ("3\n"); not needed to read
 //     <prefix>/byteorder       "little" or "big" (torch >= 2.1; absent means little); big is rejected
 //     <prefix>/.data/…, .format_version, .storage_alignment   (torch 2.x bookkeeping; ignored)
-// Needs libzip (LATENTLAB_WITH_ZIP); without it zip files fail with a message saying so.
+// Needs libzip: without it (io/zip_archive_unavailable.cpp) a zip-format file is refused with one line saying so
+// and how to re-save it in the legacy format, which every build reads.
 //
 // Legacy format (torch < 1.6, or torch.save(..., _use_new_zipfile_serialization=False)): one file holding,
 // back to back,

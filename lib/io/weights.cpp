@@ -6,13 +6,11 @@
 #include "core/error.h"
 #include "core/strings.h"
 #include "io/npy.h"
+#include "io/npz.h"
 #include "io/pth.h"
 #include "io/rename_map.h"
 #include "io/safetensors.h"
-#ifdef LATENTLAB_WITH_ZIP
-#include "io/npz.h"
 #include "io/zip_archive.h"
-#endif
 
 namespace latentlab::io {
 namespace {
@@ -51,16 +49,12 @@ WeightsFormat detect_weights_format(const std::string& path) {
   in.read(reinterpret_cast<char*>(head), sizeof head);
   const auto got = static_cast<size_t>(in.gcount());
   if (got >= 4 && std::memcmp(head, "PK\x03\x04", 4) == 0) {
-#ifdef LATENTLAB_WITH_ZIP
-    ZipReader zip(path);
+    ZipReader zip(path);  // without libzip this refuses the file (io/zip_archive_unavailable.cpp)
     for (const auto& name : zip.names())
       if (ends_with(name, "/data.pkl") || name == "data.pkl") return WeightsFormat::PthZip;
     for (const auto& name : zip.names())
       if (ends_with(name, ".npy")) return WeightsFormat::Npz;
     fail(path, "a zip archive with neither data.pkl (torch.save) nor .npy members (numpy)");
-#else
-    fail(path, "zip archives (.npz, zip-format .pth) need libzip, which this build lacks");
-#endif
   }
   if (got >= 6 && std::memcmp(head, "\x93NUMPY", 6) == 0) return WeightsFormat::Npy;
   if (got >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5) return WeightsFormat::PthLegacy;
@@ -90,9 +84,7 @@ WeightsFile load_weights(const std::string& path, const std::string& select) {
       return file;
     }
     case WeightsFormat::Npz:
-#ifdef LATENTLAB_WITH_ZIP
       file.arrays = read_npz(path);
-#endif
       break;
     case WeightsFormat::Npy:
       file.arrays.emplace_back(stem_of(path), read_npy(path));

@@ -6,6 +6,7 @@
 #include <torch/nn/modules/container/modulelist.h>
 
 #include "nn/group_norm.h"
+#include "nn/norm_in_float32.h"
 
 namespace latentlab::models {
 namespace {
@@ -76,7 +77,7 @@ at::Tensor AutoencoderKLEncoderImpl::forward(const at::Tensor& x) {
   at::Tensor h = conv_in_->forward(x);
   for (auto& level : down_) h = level->forward(h);
   h = mid_->forward(h);
-  return conv_out_->forward(at::silu(norm_out_->forward(h)));
+  return conv_out_->forward(at::silu(nn::norm_in_float32(norm_out_, h)));
 }
 
 AutoencoderKLDecoderImpl::AutoencoderKLDecoderImpl(const AutoencoderKLConfig& c) {
@@ -101,7 +102,7 @@ AutoencoderKLDecoderImpl::AutoencoderKLDecoderImpl(const AutoencoderKLConfig& c)
 at::Tensor AutoencoderKLDecoderImpl::forward(const at::Tensor& z) {
   at::Tensor h = mid_->forward(conv_in_->forward(z));
   for (auto level = up_.rbegin(); level != up_.rend(); ++level) h = (*level)->forward(h);
-  return conv_out_->forward(at::silu(norm_out_->forward(h)));
+  return conv_out_->forward(at::silu(nn::norm_in_float32(norm_out_, h)));
 }
 
 AutoencoderKLNet::AutoencoderKLNet(const AutoencoderKLConfig& c) {

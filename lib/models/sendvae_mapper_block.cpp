@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include "core/compat.h"
+#include "nn/norm_in_float32.h"
 
 namespace latentlab::models {
 namespace {
@@ -32,10 +33,10 @@ at::Tensor SendVAEMapperBlockImpl::forward(const at::Tensor& x) {
   const int64_t b = x.size(0), n = x.size(1), d = x.size(2);
   // B×N×3D -> 3×B×heads×N×(D/heads)
   const at::Tensor parts =
-      qkv->forward(norm1->forward(x)).reshape({b, n, 3, heads_, d / heads_}).permute({2, 0, 3, 1, 4});
+      qkv->forward(nn::norm_in_float32(norm1, x)).reshape({b, n, 3, heads_, d / heads_}).permute({2, 0, 3, 1, 4});
   const at::Tensor a = compat::scaled_dot_product_attention(parts[0], parts[1], parts[2]);
   at::Tensor h = x + proj->forward(a.transpose(1, 2).reshape({b, n, d}));
-  return h + fc2->forward(at::gelu(fc1->forward(norm2->forward(h))));
+  return h + fc2->forward(at::gelu(fc1->forward(nn::norm_in_float32(norm2, h))));
 }
 
 }  // namespace latentlab::models

@@ -26,14 +26,22 @@ class Teacher {
   // One line for protocols and checkpoints: kind, preset and the weights' SHA-256.
   virtual std::string description() const = 0;
 
+  // What fixes the tokens, without where the weights lie: the description without the file path (kind,
+  // preset, input handling, the weights' SHA-256). Teacher tokens cached in a latent store carry it, and
+  // train-ldm reads them only for a teacher with the same identity.
+  virtual std::string identity() const { return description(); }
+
   virtual void to(const c10::Device& device) = 0;
 };
 
 // A teacher from a spec string (the `teacher` option of train-vae / train-ldm):
 //   dinov2:<preset>:<weights>      DINOv2 ViT-S/B/L/g-14 (models/dinov2.h), published .pth or safetensors
-//   torchscript:<file>[:<size>]    a TorchScript module fed size × size images (default 224)
+//   torchscript:<file>[:<size>][:<normalisation>]
+//                                  a TorchScript module fed size × size images (default 224)
 //   procedural:<weights>           the stand-in trained by `latentlab train-teacher`
 // Throws UserError naming the option `teacher` for a malformed spec, and the file for unreadable weights.
 std::unique_ptr<Teacher> make_teacher(const std::string& spec);
+// The spec forms above in one line, for option help texts and errors.
+const char* teacher_spec_forms();
 
 }  // namespace latentlab::models

@@ -10,8 +10,8 @@
 
 namespace latentlab::models {
 
-DinoV2Teacher::DinoV2Teacher(std::shared_ptr<DinoV2> model, std::string description)
-    : model_(std::move(model)), description_(std::move(description)) {
+DinoV2Teacher::DinoV2Teacher(std::shared_ptr<DinoV2> model, std::string description, std::string identity)
+    : model_(std::move(model)), description_(std::move(description)), identity_(std::move(identity)) {
   model_->eval();
   for (auto& p : model_->parameters()) p.set_requires_grad(false);  // frozen: no graph through the teacher
 }
@@ -22,9 +22,10 @@ std::unique_ptr<DinoV2Teacher> DinoV2Teacher::load(const std::string& preset, co
   options.expect_preset = preset;
   DinoV2WeightsInfo info;
   auto model = load_dinov2(path, options, &info);
-  return std::make_unique<DinoV2Teacher>(
-      std::move(model), fmt::format("dinov2 {} (patch tokens, bicubic resize, imagenet normalisation) {} sha256 {}",
-                                    info.config.preset, path, info.sha256));
+  const std::string kind =
+      fmt::format("dinov2 {} (patch tokens, bicubic resize, imagenet normalisation)", info.config.preset);
+  return std::make_unique<DinoV2Teacher>(std::move(model), fmt::format("{} {} sha256 {}", kind, path, info.sha256),
+                                         fmt::format("{} sha256 {}", kind, info.sha256));
 }
 
 at::Tensor DinoV2Teacher::patch_tokens(const at::Tensor& images, int64_t grid_h, int64_t grid_w) {

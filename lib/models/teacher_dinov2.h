@@ -16,8 +16,9 @@ class DinoV2;
 
 class DinoV2Teacher : public Teacher {
  public:
-  // `model` in eval mode on the CPU; `description` is the line description() returns.
-  DinoV2Teacher(std::shared_ptr<DinoV2> model, std::string description);
+  // `model` in eval mode on the CPU; `description` is the line description() returns, `identity` what
+  // identity() returns (empty: the description).
+  DinoV2Teacher(std::shared_ptr<DinoV2> model, std::string description, std::string identity = {});
 
   // Loads `path` (models/dinov2_weights.h) and checks that it is `preset` (a UserError naming the file
   // otherwise); an unknown preset is a UserError naming `teacher`.
@@ -26,11 +27,12 @@ class DinoV2Teacher : public Teacher {
   at::Tensor patch_tokens(const at::Tensor& images, int64_t grid_h, int64_t grid_w) override;
   int64_t width() const override;
   std::string description() const override { return description_; }
+  std::string identity() const override { return identity_.empty() ? description_ : identity_; }
   void to(const c10::Device& device) override;
 
  private:
   std::shared_ptr<DinoV2> model_;
-  std::string description_;
+  std::string description_, identity_;
 };
 
 }  // namespace latentlab::models

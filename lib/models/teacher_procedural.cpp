@@ -112,8 +112,8 @@ ProceduralTeacherNet load_procedural_teacher(const std::string& path) {
   return net;
 }
 
-ProceduralTeacher::ProceduralTeacher(ProceduralTeacherNet net, std::string description)
-    : net_(std::move(net)), description_(std::move(description)) {
+ProceduralTeacher::ProceduralTeacher(ProceduralTeacherNet net, std::string description, std::string identity)
+    : net_(std::move(net)), description_(std::move(description)), identity_(std::move(identity)) {
   net_->eval();
   for (auto& p : net_->parameters()) p.set_requires_grad(false);
 }
@@ -121,9 +121,9 @@ ProceduralTeacher::ProceduralTeacher(ProceduralTeacherNet net, std::string descr
 std::unique_ptr<ProceduralTeacher> ProceduralTeacher::load(const std::string& path) {
   auto net = load_procedural_teacher(path);
   const auto& c = net->config();
-  return std::make_unique<ProceduralTeacher>(
-      net, fmt::format("procedural {} (r{} c{} l{} d{}, taught {}) sha256 {}", path, c.resolution, c.channels, c.levels,
-                       c.width, fmt::join(c.factors, "+"), io::sha256_file(path)));
+  const std::string shape = fmt::format("(r{} c{} l{} d{}, taught {}) sha256 {}", c.resolution, c.channels, c.levels,
+                                        c.width, fmt::join(c.factors, "+"), io::sha256_file(path));
+  return std::make_unique<ProceduralTeacher>(net, fmt::format("procedural {} {}", path, shape), "procedural " + shape);
 }
 
 at::Tensor ProceduralTeacher::patch_tokens(const at::Tensor& images, int64_t grid_h, int64_t grid_w) {

@@ -74,17 +74,19 @@ ProceduralTeacherNet load_procedural_teacher(const std::string& path);
 
 class ProceduralTeacher : public Teacher {
  public:
-  ProceduralTeacher(ProceduralTeacherNet net, std::string description);
+  // `identity` is what identity() returns (empty: the description).
+  ProceduralTeacher(ProceduralTeacherNet net, std::string description, std::string identity = {});
   static std::unique_ptr<ProceduralTeacher> load(const std::string& path);
 
   at::Tensor patch_tokens(const at::Tensor& images, int64_t grid_h, int64_t grid_w) override;
   int64_t width() const override { return net_->config().width; }
   std::string description() const override { return description_; }
+  std::string identity() const override { return identity_.empty() ? description_ : identity_; }
   void to(const c10::Device& device) override { net_->to(device); }
 
  private:
   ProceduralTeacherNet net_;
-  std::string description_;
+  std::string description_, identity_;
 };
 
 }  // namespace latentlab::models

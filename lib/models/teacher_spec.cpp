@@ -13,10 +13,6 @@
 namespace latentlab::models {
 namespace {
 
-constexpr const char* kForms =
-    "dinov2:<preset>:<weights>, torchscript:<file>[:<size>][:<normalisation>], "
-    "procedural:<weights>";
-
 bool is_count(const std::string& text) {
   return !text.empty() && text.size() < 7 && text.find_first_not_of("0123456789") == std::string::npos;
 }
@@ -37,12 +33,16 @@ TorchScriptTeacherOptions parse_torchscript(std::string rest) {
     if (options.size < 1) fail_usage("teacher", "the TorchScript input size must be positive, got {}", options.size);
     rest.resize(rest.rfind(':'));
   }
-  if (rest.empty()) fail_usage("teacher", "'torchscript:' needs a file ({})", kForms);
+  if (rest.empty()) fail_usage("teacher", "'torchscript:' needs a file ({})", teacher_spec_forms());
   options.path = rest;
   return options;
 }
 
 }  // namespace
+
+const char* teacher_spec_forms() {
+  return "dinov2:<preset>:<weights>, torchscript:<file>[:<size>][:<normalisation>], procedural:<weights>";
+}
 
 std::unique_ptr<Teacher> make_teacher(const std::string& spec) {
   const auto colon = spec.find(':');
@@ -60,7 +60,7 @@ std::unique_ptr<Teacher> make_teacher(const std::string& spec) {
     if (rest.empty()) fail_usage("teacher", "'{}': write procedural:<weights> (from `latentlab train-teacher`)", spec);
     return ProceduralTeacher::load(rest);
   }
-  fail_usage("teacher", "unknown teacher '{}' (known forms: {})", spec, kForms);
+  fail_usage("teacher", "unknown teacher '{}' (known forms: {})", spec, teacher_spec_forms());
 }
 
 }  // namespace latentlab::models

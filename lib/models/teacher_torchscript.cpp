@@ -29,9 +29,11 @@ TorchScriptTeacher::TorchScriptTeacher(const TorchScriptTeacherOptions& options)
   for (auto p : module_->module.parameters()) p.set_requires_grad(false);
   const at::Tensor probe = run(at::zeros({1, 3, options_.size, options_.size}));
   width_ = probe.size(1);
-  description_ =
-      fmt::format("torchscript {} (input {}², {}, bicubic resize; output {}) sha256 {}", options_.path, options_.size,
+  const std::string handling =
+      fmt::format("(input {}², {}, bicubic resize; output {}) sha256 {}", options_.size,
                   teacher_normalization_name(options_.normalization), fmt::join(probe.sizes(), "×"), sha256);
+  description_ = fmt::format("torchscript {} {}", options_.path, handling);
+  identity_ = "torchscript " + handling;
 }
 
 TorchScriptTeacher::~TorchScriptTeacher() = default;

@@ -33,6 +33,7 @@ class TorchScriptTeacher : public Teacher {
   at::Tensor patch_tokens(const at::Tensor& images, int64_t grid_h, int64_t grid_w) override;
   int64_t width() const override { return width_; }
   std::string description() const override { return description_; }
+  std::string identity() const override { return identity_; }
   void to(const c10::Device& device) override;
 
  private:
@@ -42,7 +43,7 @@ class TorchScriptTeacher : public Teacher {
   TorchScriptTeacherOptions options_;
   std::unique_ptr<Module> module_;
   int64_t width_ = 0;
-  std::string description_;
+  std::string description_, identity_;
 };
 
 }  // namespace latentlab::models

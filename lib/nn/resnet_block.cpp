@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include "nn/group_norm.h"
+#include "nn/norm_in_float32.h"
 
 namespace latentlab::nn {
 namespace {
@@ -27,8 +28,8 @@ ResnetBlockImpl::ResnetBlockImpl(int64_t in_channels, int64_t out_channels, doub
 }
 
 at::Tensor ResnetBlockImpl::forward(const at::Tensor& x) {
-  at::Tensor h = conv1_->forward(at::silu(norm1_->forward(x)));
-  h = conv2_->forward(dropout_->forward(at::silu(norm2_->forward(h))));
+  at::Tensor h = conv1_->forward(at::silu(norm_in_float32(norm1_, x)));
+  h = conv2_->forward(dropout_->forward(at::silu(norm_in_float32(norm2_, h))));
   return (shortcut_ ? shortcut_->forward(x) : x) + h;
 }
 

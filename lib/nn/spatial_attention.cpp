@@ -4,6 +4,7 @@
 
 #include "core/compat.h"
 #include "nn/group_norm.h"
+#include "nn/norm_in_float32.h"
 
 namespace latentlab::nn {
 namespace {
@@ -28,7 +29,7 @@ SpatialSelfAttentionImpl::SpatialSelfAttentionImpl(int64_t channels) {
 }
 
 at::Tensor SpatialSelfAttentionImpl::forward(const at::Tensor& x) {
-  const at::Tensor h = norm_->forward(x);
+  const at::Tensor h = norm_in_float32(norm_, x);
   const at::Tensor a =
       compat::scaled_dot_product_attention(tokens(q_->forward(h)), tokens(k_->forward(h)), tokens(v_->forward(h)));
   // N×1×HW×C -> N×C×H×W

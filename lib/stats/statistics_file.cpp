@@ -5,14 +5,12 @@
 #include <fmt/ranges.h>  // fmt::join (moved here in fmt 11)
 
 #include "core/error.h"
-#ifdef LATENTLAB_WITH_ZIP
 #include "io/npz.h"
-#endif
 #include "io/tensor_convert.h"
 
+// Without libzip, io::NpzReader and io::write_npz refuse every file with one line (io/zip_archive_unavailable.cpp).
 namespace latentlab::stats {
 
-#ifdef LATENTLAB_WITH_ZIP
 namespace {
 
 constexpr const char* kFidKeys = "a pytorch-fid statistics file holds 'mu' and 'sigma'";
@@ -145,34 +143,5 @@ MomentsFile merge_moments_files(const std::vector<std::string>& paths) {
   }
   return merged;
 }
-
-#else  // without libzip no .npz can be read or written
-
-namespace {
-[[noreturn]] void no_zip(const std::string& path) {
-  fail(path, ".npz statistics files need libzip, which this build lacks");
-}
-}  // namespace
-
-GaussianStats read_fid_stats(const std::string& path) {
-  no_zip(path);
-}
-void write_fid_stats(const std::string& path, const GaussianStats&, bool) {
-  no_zip(path);
-}
-AdmReferenceStats read_adm_reference_stats(const std::string& path) {
-  no_zip(path);
-}
-void write_moments_file(const std::string& path, const RunningMoments&, const nlohmann::json&) {
-  no_zip(path);
-}
-MomentsFile read_moments_file(const std::string& path) {
-  no_zip(path);
-}
-MomentsFile merge_moments_files(const std::vector<std::string>& paths) {
-  no_zip(paths.empty() ? std::string("statistics") : paths.front());
-}
-
-#endif
 
 }  // namespace latentlab::stats

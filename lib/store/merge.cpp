@@ -65,7 +65,7 @@ MergeResult merge_shards(const std::vector<std::string>& shards, const std::stri
     std::vector<int64_t> seen(static_cast<size_t>(n), 0);
     for (int64_t r = begin; r < end; ++r) position.push_back(offset[r % n] + seen[r % n]++);
 
-    std::vector<at::Tensor> mean, std, mean_flip, std_flip, labels, attributes;
+    std::vector<at::Tensor> mean, std, mean_flip, std_flip, labels, attributes, tokens, tokens_flip;
     std::vector<std::string> keys_concat;
     for (int64_t i = 0; i < n; ++i) {
       if (local[i].empty()) continue;
@@ -77,6 +77,11 @@ MergeResult merge_shards(const std::vector<std::string>& shards, const std::stri
         LatentBatch f = readers[i]->read(local[i], std::vector<uint8_t>(local[i].size(), 1));
         mean_flip.push_back(f.mean), std_flip.push_back(f.std);
       }
+      if (identity.has_teacher_tokens()) {  // float32 copies of float16/32 values: written back exactly
+        tokens.push_back(readers[i]->read_teacher_tokens(local[i]));
+        if (identity.flip)
+          tokens_flip.push_back(readers[i]->read_teacher_tokens(local[i], std::vector<uint8_t>(local[i].size(), 1)));
+      }
     }
     StoreBatch batch;
     batch.mean = gather(mean, position);
@@ -84,6 +89,8 @@ MergeResult merge_shards(const std::vector<std::string>& shards, const std::stri
     if (identity.flip) batch.mean_flip = gather(mean_flip, position), batch.std_flip = gather(std_flip, position);
     batch.labels = gather(labels, position);
     if (!attributes.empty()) batch.attributes = gather(attributes, position);
+    if (!tokens.empty()) batch.teacher_tokens = gather(tokens, position);
+    if (!tokens_flip.empty()) batch.teacher_tokens_flip = gather(tokens_flip, position);
     for (const int64_t p : position) {
       if (identity.key_width == 0)
         batch.indices.push_back(std::stoll(keys_concat[static_cast<size_t>(p)]));

@@ -2,9 +2,9 @@
 //
 // Shard i of n holds dataset positions i, i + n, i + 2n, ... (the image pipeline's sharding), so the merged
 // row r is row r / n of shard r % n: the merged store has the rows in the order a single process writes
-// them, and its datasets equal that store's byte for byte. Its statistics are the shards' statistics merged
-// in shard order with Chan's formula (equal to the single-process ones up to float64 rounding).
-// The output is written through StoreWriter, so an interrupted merge resumes.
+// them, and its datasets (teacher tokens included) equal that store's byte for byte. Its statistics are the shards'
+// statistics merged in shard order with Chan's formula (equal to the single-process ones up to float64 rounding). The
+// output is written through StoreWriter, so an interrupted merge resumes.
 #pragma once
 
 #include <cstdint>

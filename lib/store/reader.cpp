@@ -108,6 +108,42 @@ std::vector<uint8_t> StoreReader::read_raw(const std::string& name, int64_t begi
   return out;
 }
 
+void StoreReader::read_rows_flipped(const std::string& name, const std::vector<int64_t>& rows,
+                                    const std::vector<uint8_t>& flipped, uint8_t* out) const {
+  if (std::none_of(flipped.begin(), flipped.end(), [](uint8_t f) { return f != 0; })) {
+    read_rows(name, rows, out);
+    return;
+  }
+  // Gather the plain and the flipped rows separately, then interleave.
+  const uint64_t rb = row_bytes(info_.header.identity, name);
+  std::vector<int64_t> part[2];
+  std::vector<size_t> where[2];
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const int f = flipped[i] != 0;
+    part[f].push_back(rows[i]);
+    where[f].push_back(i);
+  }
+  for (int f = 0; f < 2; ++f) {
+    std::vector<uint8_t> tmp(rb * part[f].size());
+    read_rows(f ? name + "_flip" : name, part[f], tmp.data());
+    for (size_t k = 0; k < part[f].size(); ++k) std::memcpy(out + where[f][k] * rb, tmp.data() + k * rb, rb);
+  }
+}
+
+at::Tensor StoreReader::read_teacher_tokens(const std::vector<int64_t>& rows,
+                                            const std::vector<uint8_t>& flipped) const {
+  const StoreIdentity& id = info_.header.identity;
+  if (!id.has_teacher_tokens()) fail(info_.path, "holds no teacher tokens (cache it with --teacher)");
+  if (!flipped.empty() && flipped.size() != rows.size()) fail(info_.path, "flip choices do not match the rows");
+  const bool any_flip = std::any_of(flipped.begin(), flipped.end(), [](uint8_t f) { return f != 0; });
+  if (any_flip && !id.flip) fail(info_.path, "the store holds no flipped copies (it was cached without --flip)");
+  const auto dtype = id.teacher_dtype == LatentDType::Float16 ? at::kHalf : at::kFloat;
+  at::Tensor out =
+      at::empty({static_cast<int64_t>(rows.size()), id.teacher_grid[0] * id.teacher_grid[1], id.teacher_width}, dtype);
+  read_rows_flipped("teacher_tokens", rows, flipped, static_cast<uint8_t*>(out.data_ptr()));
+  return dtype == at::kFloat ? out : out.to(at::kFloat);
+}
+
 LatentBatch StoreReader::read(const std::vector<int64_t>& rows, const std::vector<uint8_t>& flipped) const {
   const StoreIdentity& id = info_.header.identity;
   const int64_t n = static_cast<int64_t>(rows.size());
@@ -120,25 +156,8 @@ LatentBatch StoreReader::read(const std::vector<int64_t>& rows, const std::vecto
   const std::vector<int64_t> shape = {n, id.latent_shape[0], id.latent_shape[1], id.latent_shape[2]};
   const auto dtype = id.dtype == LatentDType::Float16 ? at::kHalf : at::kFloat;
   const auto read_latent = [&](const std::string& name) {
-    const uint64_t rb = row_bytes(id, name);
     at::Tensor out = at::empty(shape, dtype);
-    auto* raw = static_cast<uint8_t*>(out.data_ptr());
-    if (!any_flip) {
-      read_rows(name, rows, raw);
-    } else {  // gather the plain and the flipped rows separately, then interleave
-      std::vector<int64_t> part[2];
-      std::vector<size_t> where[2];
-      for (size_t i = 0; i < rows.size(); ++i) {
-        const int f = flipped[i] != 0;
-        part[f].push_back(rows[i]);
-        where[f].push_back(i);
-      }
-      for (int f = 0; f < 2; ++f) {
-        std::vector<uint8_t> tmp(rb * part[f].size());
-        read_rows(f ? name + "_flip" : name, part[f], tmp.data());
-        for (size_t k = 0; k < part[f].size(); ++k) std::memcpy(raw + where[f][k] * rb, tmp.data() + k * rb, rb);
-      }
-    }
+    read_rows_flipped(name, rows, any_flip ? flipped : std::vector<uint8_t>{}, static_cast<uint8_t*>(out.data_ptr()));
     return dtype == at::kFloat ? out : out.to(at::kFloat);
   };
   batch.mean = read_latent("mean");

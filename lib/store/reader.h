@@ -52,11 +52,17 @@ class StoreReader {
   // Reads `rows` (any order, repeats allowed) into float32 tensors; flipped[i] != 0 reads the flipped copy
   // (needs a store with flips; empty = none flipped). Thread-safe.
   LatentBatch read(const std::vector<int64_t>& rows, const std::vector<uint8_t>& flipped = {}) const;
+  // The teacher patch tokens of `rows` as float32 (n, T, D), of the flipped image where flipped[i] != 0 (as
+  // read()); a UserError naming the store when it holds none. Thread-safe.
+  at::Tensor read_teacher_tokens(const std::vector<int64_t>& rows, const std::vector<uint8_t>& flipped = {}) const;
   // The raw bytes of dataset `name` for rows [begin, end), in the file's dtype (verify and merge).
   std::vector<uint8_t> read_raw(const std::string& name, int64_t begin, int64_t end) const;
 
  private:
   void read_rows(const std::string& name, const std::vector<int64_t>& rows, uint8_t* out) const;
+  // Rows of `name`, or of `name`_flip where flipped[i] != 0 (empty: none), into `out` (rows.size() rows).
+  void read_rows_flipped(const std::string& name, const std::vector<int64_t>& rows, const std::vector<uint8_t>& flipped,
+                         uint8_t* out) const;
   StoreInfo info_;
   int fd_ = -1;
 };

@@ -29,17 +29,24 @@ size_t dtype_size(LatentDType dtype) {
 }
 
 nlohmann::json to_json(const StoreIdentity& id) {
-  return nlohmann::json{{"vae_sha256", id.vae_sha256},
-                        {"vae_config", id.vae_config},
-                        {"dataset_fingerprint", id.dataset_fingerprint},
-                        {"preprocessing", id.preprocessing},
-                        {"shard_index", id.shard_index},
-                        {"shard_count", id.shard_count},
-                        {"dtype", dtype_name(id.dtype)},
-                        {"flip", id.flip},
-                        {"latent_shape", id.latent_shape},
-                        {"attribute_names", id.attribute_names},
-                        {"key_width", id.key_width}};
+  nlohmann::json j{{"vae_sha256", id.vae_sha256},
+                   {"vae_config", id.vae_config},
+                   {"dataset_fingerprint", id.dataset_fingerprint},
+                   {"preprocessing", id.preprocessing},
+                   {"shard_index", id.shard_index},
+                   {"shard_count", id.shard_count},
+                   {"dtype", dtype_name(id.dtype)},
+                   {"flip", id.flip},
+                   {"latent_shape", id.latent_shape},
+                   {"attribute_names", id.attribute_names},
+                   {"key_width", id.key_width}};
+  if (id.has_teacher_tokens()) {  // absent without teacher tokens: such an identity reads as before
+    j["teacher"] = id.teacher;
+    j["teacher_grid"] = id.teacher_grid;
+    j["teacher_width"] = id.teacher_width;
+    j["teacher_dtype"] = dtype_name(id.teacher_dtype);
+  }
+  return j;
 }
 
 StoreIdentity identity_from_json(const nlohmann::json& j, const std::string& subject) {
@@ -56,6 +63,12 @@ StoreIdentity identity_from_json(const nlohmann::json& j, const std::string& sub
     id.latent_shape = j.at("latent_shape").get<std::vector<int64_t>>();
     id.attribute_names = j.at("attribute_names").get<std::vector<std::string>>();
     id.key_width = j.at("key_width").get<int64_t>();
+    if (j.contains("teacher")) {  // commit records written before teacher tokens existed have none
+      id.teacher = j.at("teacher").get<std::string>();
+      id.teacher_grid = j.at("teacher_grid").get<std::vector<int64_t>>();
+      id.teacher_width = j.at("teacher_width").get<int64_t>();
+      id.teacher_dtype = parse_dtype(j.at("teacher_dtype").get<std::string>(), subject);
+    }
     return id;
   } catch (const nlohmann::json::exception& e) {
     fail(subject, "malformed store identity: {}", e.what());
@@ -65,13 +78,15 @@ StoreIdentity identity_from_json(const nlohmann::json& j, const std::string& sub
 std::string identity_difference(const StoreIdentity& store, const StoreIdentity& requested) {
   const auto a = to_json(store), b = to_json(requested);
   const auto shorten = [](const nlohmann::json& v) {
+    if (v.is_null()) return std::string("none");
     std::string s = v.is_string() ? v.get<std::string>() : v.dump();
     return s.size() > 48 ? s.substr(0, 45) + "..." : s;
   };
   for (const char* key : {"vae_sha256", "vae_config", "dataset_fingerprint", "preprocessing", "shard_index",
-                          "shard_count", "dtype", "flip", "latent_shape", "attribute_names", "key_width"}) {
-    if (a.at(key) != b.at(key))
-      return fmt::format("{} (store: {}, requested: {})", key, shorten(a.at(key)), shorten(b.at(key)));
+                          "shard_count", "dtype", "flip", "latent_shape", "attribute_names", "key_width", "teacher",
+                          "teacher_grid", "teacher_width", "teacher_dtype"}) {
+    const nlohmann::json x = a.value(key, nlohmann::json()), y = b.value(key, nlohmann::json());
+    if (x != y) return fmt::format("{} (store: {}, requested: {})", key, shorten(x), shorten(y));
   }
   return "";
 }
@@ -83,6 +98,14 @@ void validate_identity(const StoreIdentity& id, const std::string& subject) {
   if (id.shard_count < 1 || id.shard_index < 0 || id.shard_index >= id.shard_count)
     fail_usage(subject, "shard {}/{} is not i/n with 0 <= i < n", id.shard_index, id.shard_count);
   if (id.key_width < 0 || id.key_width > 65535) fail_usage(subject, "key width {} outside 0..65535", id.key_width);
+  if (id.has_teacher_tokens()) {
+    if (id.teacher_grid.size() != 2 || id.teacher_grid[0] <= 0 || id.teacher_grid[1] <= 0)
+      fail_usage(subject, "teacher grid must be grid_h x grid_w with positive sides, got [{}]",
+                 fmt::join(id.teacher_grid, ", "));
+    if (id.teacher_width <= 0) fail_usage(subject, "teacher width must be positive, got {}", id.teacher_width);
+  } else if (!id.teacher_grid.empty() || id.teacher_width != 0) {
+    fail_usage(subject, "a teacher grid or width without a teacher");
+  }
 }
 
 const DatasetExtent* FileLayout::find(const std::string& name) const {
@@ -97,6 +120,10 @@ std::vector<std::string> row_dataset_names(const StoreIdentity& id) {
   names.push_back("labels");
   if (!id.attribute_names.empty()) names.push_back("attributes");
   names.push_back("keys");
+  if (id.has_teacher_tokens()) {
+    names.push_back("teacher_tokens");
+    if (id.flip) names.push_back("teacher_tokens_flip");
+  }
   return names;
 }
 
@@ -104,6 +131,12 @@ uint64_t row_bytes(const StoreIdentity& id, const std::string& name) {
   if (name == "labels") return 8;
   if (name == "attributes") return 4 * id.attribute_names.size();
   if (name == "keys") return id.key_width == 0 ? 8 : static_cast<uint64_t>(id.key_width);
+  if (name == "teacher_tokens" || name == "teacher_tokens_flip") {
+    uint64_t values = checked_mul(static_cast<uint64_t>(id.teacher_grid.at(0)),
+                                  static_cast<uint64_t>(id.teacher_grid.at(1)), "teacher grid");
+    values = checked_mul(values, static_cast<uint64_t>(id.teacher_width), "teacher width");
+    return checked_mul(values, static_cast<uint64_t>(dtype_size(id.teacher_dtype)), "teacher tokens");
+  }
   uint64_t values = 1;
   for (const int64_t s : id.latent_shape) values = checked_mul(values, static_cast<uint64_t>(s), "latent shape");
   return values * dtype_size(id.dtype);
@@ -116,6 +149,10 @@ struct RowType {
   Hid type;
 };
 
+Hid float_type(LatentDType dtype) {
+  return dtype == LatentDType::Float16 ? detail::make_float16_type() : Hid(H5Tcopy(H5T_IEEE_F32LE), H5Tclose);
+}
+
 RowType row_type(const StoreIdentity& id, const std::string& name) {
   if (name == "labels") return {{}, Hid(H5Tcopy(H5T_STD_I64LE), H5Tclose)};
   if (name == "attributes") return {{id.attribute_names.size()}, Hid(H5Tcopy(H5T_STD_I32LE), H5Tclose)};
@@ -123,9 +160,11 @@ RowType row_type(const StoreIdentity& id, const std::string& name) {
     return {{},
             id.key_width == 0 ? Hid(H5Tcopy(H5T_STD_I64LE), H5Tclose)
                               : detail::make_fixed_string_type(static_cast<size_t>(id.key_width))};
+  if (name == "teacher_tokens" || name == "teacher_tokens_flip")
+    return {{static_cast<hsize_t>(id.teacher_grid[0] * id.teacher_grid[1]), static_cast<hsize_t>(id.teacher_width)},
+            float_type(id.teacher_dtype)};
   std::vector<hsize_t> dims(id.latent_shape.begin(), id.latent_shape.end());
-  return {dims,
-          id.dtype == LatentDType::Float16 ? detail::make_float16_type() : Hid(H5Tcopy(H5T_IEEE_F32LE), H5Tclose)};
+  return {dims, float_type(id.dtype)};
 }
 
 void write_state(hid_t root, const CommitState& state, int64_t channels) {
@@ -187,6 +226,11 @@ FileLayout write_skeleton(const std::string& path, const StoreHeader& header, co
                   H5Dclose);
       if (!dataset.valid()) fail(path, "cannot create dataset /{} of {} rows", name, header.rows);
       if (name == "attributes") write_attribute(dataset.get(), "names", id.attribute_names);
+      if (name == "teacher_tokens") {
+        write_attribute(dataset.get(), "teacher", id.teacher);
+        write_attribute(dataset.get(), "grid_h", id.teacher_grid[0]);
+        write_attribute(dataset.get(), "grid_w", id.teacher_grid[1]);
+      }
       const haddr_t offset = H5Dget_offset(dataset.get());
       LATENTLAB_ASSERT(offset != HADDR_UNDEF, "dataset {} not allocated", name);
       const uint64_t rb = row_bytes(id, name);
@@ -275,6 +319,26 @@ StoreInfo read_store_info(const std::string& path) {
     Hid attributes(H5Dopen2(root, "attributes", H5P_DEFAULT), H5Dclose);
     if (!attributes.valid()) fail(path, "dataset /attributes is unreadable");
     id.attribute_names = read_string_array_attribute(attributes.get(), "names", path + ":/attributes");
+  }
+  if (H5Lexists(root, "teacher_tokens", H5P_DEFAULT) > 0) {
+    const std::string subject = path + ":/teacher_tokens";
+    Hid tokens(H5Dopen2(root, "teacher_tokens", H5P_DEFAULT), H5Dclose);
+    if (!tokens.valid()) fail(path, "dataset /teacher_tokens is unreadable");
+    id.teacher = read_string_attribute(tokens.get(), "teacher", subject);
+    id.teacher_grid = {read_int_attribute(tokens.get(), "grid_h", subject),
+                       read_int_attribute(tokens.get(), "grid_w", subject)};
+    if (id.teacher.empty()) fail(subject, "names no teacher");
+    Hid space(H5Dget_space(tokens.get()), H5Sclose);
+    hsize_t dims[8] = {0};
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank != 3) fail(subject, "has rank {}, expected 3 (N x T x D)", rank);
+    H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+    if (id.teacher_grid[0] <= 0 || id.teacher_grid[1] <= 0 ||
+        static_cast<int64_t>(dims[1]) != id.teacher_grid[0] * id.teacher_grid[1])
+      fail(subject, "holds {} tokens per row, its grid {} x {} says otherwise", dims[1], id.teacher_grid[0],
+           id.teacher_grid[1]);
+    id.teacher_width = static_cast<int64_t>(dims[2]);
+    id.teacher_dtype = float_dtype_of(tokens.get(), path, "teacher_tokens");
   }
   validate_identity(id, path);
 

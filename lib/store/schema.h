@@ -6,6 +6,10 @@
 //   /labels                N               int64
 //   /attributes            N x A           int32, only when A > 0; attribute `names` (A strings)
 //   /keys                  N               int64 (dataset index) or fixed-length NUL-padded strings
+//   /teacher_tokens        N x T x D       float16 or float32, optional: a REPA teacher's patch tokens of each
+//                                          image (T = grid_h x grid_w, row-major); attributes `teacher` (the
+//                                          teacher's identity), `grid_h`, `grid_w`
+//   /teacher_tokens_flip   N x T x D       the same for the flipped image, only with flips and teacher tokens
 // Every dataset is contiguous, allocated in full when the file is made (no chunking, no compression:
 // measured in docs/latent-store.md), so a row lives at a fixed offset: row r of a dataset starts at
 // H5Dget_offset + r * row_bytes. Writers write rows and readers read them there with pwrite/pread.
@@ -44,6 +48,12 @@ struct StoreIdentity {
   std::vector<int64_t> latent_shape;         // {C, h, w}
   std::vector<std::string> attribute_names;  // A names; empty: no /attributes
   int64_t key_width = 0;                     // 0: int64 keys (dataset index); > 0: strings of at most this many bytes
+  // Optional teacher patch tokens (REPA targets cached with the latents); `teacher` empty: none.
+  std::string teacher;                // models::Teacher::identity(): kind, preset, input handling, weights SHA-256
+  std::vector<int64_t> teacher_grid;  // {grid_h, grid_w}: T = grid_h * grid_w tokens per image
+  int64_t teacher_width = 0;          // D
+  LatentDType teacher_dtype = LatentDType::Float16;
+  bool has_teacher_tokens() const { return !teacher.empty(); }
 };
 
 nlohmann::json to_json(const StoreIdentity& identity);
@@ -51,7 +61,7 @@ StoreIdentity identity_from_json(const nlohmann::json& j, const std::string& sub
 // The first field (in declaration order) where `a` and `b` differ, as "name (store: X, requested: Y)";
 // empty when they are equal. Long values are shortened.
 std::string identity_difference(const StoreIdentity& store, const StoreIdentity& requested);
-// Throws UsageError unless the identity is well formed (shape, shard, key width).
+// Throws UsageError unless the identity is well formed (shape, shard, key width, teacher grid and width).
 void validate_identity(const StoreIdentity& identity, const std::string& subject);
 
 // Where each row dataset lives in the file.

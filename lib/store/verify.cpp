@@ -41,6 +41,12 @@ VerifyReport verify_store(const std::string& path, int64_t batch_size) {
       const auto flipped = reader.read(batch->rows, std::vector<uint8_t>(batch->rows.size(), 1));
       report.nonfinite += count_nonfinite(flipped.mean) + count_nonfinite(flipped.std);
     }
+    if (id.has_teacher_tokens()) {
+      report.nonfinite += count_nonfinite(reader.read_teacher_tokens(batch->rows));
+      if (id.flip)
+        report.nonfinite +=
+            count_nonfinite(reader.read_teacher_tokens(batch->rows, std::vector<uint8_t>(batch->rows.size(), 1)));
+    }
   }
   auto& problems = report.problems;
   if (report.rows_read != info.header.rows || info.rows_written != info.header.rows)

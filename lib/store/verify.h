@@ -1,6 +1,6 @@
 // `store verify`: re-reads a whole store and checks what its attributes claim. Row counts against the
-// datasets, every latent value finite, and the per-channel statistics recomputed in float64 from the stored
-// values against the stored ones.
+// datasets, every latent value (and teacher token) finite, and the per-channel statistics recomputed in float64 from
+// the stored values against the stored ones.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +15,7 @@ struct VerifyReport {
   std::string path;
   int64_t rows = 0;
   int64_t rows_read = 0;
-  int64_t nonfinite = 0;              // NaN or Inf values over mean, std and their flipped copies
+  int64_t nonfinite = 0;              // NaN or Inf values over mean, std, teacher tokens and their flipped copies
   double max_statistics_error = 0;    // largest |stored - recomputed| / tolerance scale, over all statistics
   std::vector<std::string> problems;  // empty: the store is sound
   bool ok() const { return problems.empty(); }

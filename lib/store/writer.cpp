@@ -355,6 +355,16 @@ void StoreWriter::append(const StoreBatch& batch) {
     fail(subject, "batch needs {} indices, got {}", n, batch.indices.size());
   if (id.key_width > 0 && static_cast<int64_t>(batch.keys.size()) != n)
     fail(subject, "batch needs {} keys, got {}", n, batch.keys.size());
+  if (id.has_teacher_tokens()) {
+    const std::vector<int64_t> tokens = {n, id.teacher_grid[0] * id.teacher_grid[1], id.teacher_width};
+    const auto check_tokens = [&](const at::Tensor& t, const char* name) {
+      if (!t.defined() || t.sizes().vec() != tokens)
+        fail(subject, "batch {} must have shape [{}], got [{}]", name, fmt::join(tokens, ", "),
+             t.defined() ? fmt::format("{}", fmt::join(t.sizes(), ", ")) : "undefined");
+    };
+    check_tokens(batch.teacher_tokens, "teacher_tokens");
+    if (id.flip) check_tokens(batch.teacher_tokens_flip, "teacher_tokens_flip");
+  }
   if (w.next_row + n > w.header.rows)
     fail(subject, "{} more rows would exceed the {} rows of the store ({} written)", n, w.header.rows, w.next_row);
   if (n == 0) return;
@@ -366,6 +376,10 @@ void StoreWriter::append(const StoreBatch& batch) {
                    {{"mean_flip", stored(batch.mean_flip, id.dtype)}, {"std_flip", stored(batch.std_flip, id.dtype)}});
   tensors.emplace_back("labels", batch.labels.to(at::kCPU).to(at::kLong).contiguous());
   if (a > 0) tensors.emplace_back("attributes", batch.attributes.to(at::kCPU).to(at::kInt).contiguous());
+  if (id.has_teacher_tokens()) {
+    tensors.emplace_back("teacher_tokens", stored(batch.teacher_tokens, id.teacher_dtype));
+    if (id.flip) tensors.emplace_back("teacher_tokens_flip", stored(batch.teacher_tokens_flip, id.teacher_dtype));
+  }
   std::vector<uint8_t> keys;
   if (id.key_width == 0) {
     keys.resize(static_cast<size_t>(n) * 8);

@@ -39,6 +39,9 @@ struct StoreBatch {
   at::Tensor attributes;           // (n, A) integer; required iff the identity names attributes
   std::vector<int64_t> indices;    // n dataset indices: the keys when identity.key_width == 0
   std::vector<std::string> keys;   // n keys of at most key_width bytes when key_width > 0
+  // (n, T, D) floating, any device, rounded to identity.teacher_dtype: the teacher's patch tokens of each image
+  // (and of its flipped copy); required iff identity.has_teacher_tokens() (the flipped ones iff also flip).
+  at::Tensor teacher_tokens, teacher_tokens_flip;
 };
 
 struct WriterOptions {

@@ -30,6 +30,8 @@ LdmBatchSource::LdmBatchSource(const store::StoreReader& reader, LdmBatchOptions
   distributed::validate(options_.plan, options_.world_size, "--batch-size");
   if (options_.random_flip && !reader.info().header.identity.flip)
     fail_usage("--random-flip", "needs a store cached with flips; {} has none (cache it with --flip)", reader.path());
+  if (options_.teacher_tokens && !reader.info().header.identity.has_teacher_tokens())
+    fail(reader.path(), "holds no teacher tokens (cache it with --teacher)");
   if (images_ && reader.info().header.identity.key_width != 0)
     fail(reader.path(), "has string keys; reading its images needs the dataset-index keys `latentlab cache` writes");
 }
@@ -73,6 +75,9 @@ LdmBatch LdmBatchSource::read(int64_t step) const {
   batch.mean = latents.mean;
   batch.std = latents.std;
   batch.labels = latents.labels;
+  if (options_.teacher_tokens)
+    batch.teacher_tokens =
+        reader_.read_teacher_tokens(batch.rows, options_.random_flip ? flipped : std::vector<uint8_t>{});
   if (images_) {
     std::vector<at::Tensor> images;
     for (size_t i = 0; i < batch.rows.size(); ++i)

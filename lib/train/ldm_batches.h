@@ -11,7 +11,9 @@
 // Flips (random_flip): the flip bit of global position j of step s comes from a generator seeded by
 // (seed, s), drawn for the whole global batch, so it does not depend on the rank count either.
 // With an image source (REPA computed online) the images of the rows are decoded too: the store's int64 keys
-// are the dataset indices, preprocessed as the store was, flipped where the latent is.
+// are the dataset indices, preprocessed as the store was, flipped where the latent is. With teacher_tokens
+// (REPA targets cached in the store) the rows' teacher tokens are read instead, of the flipped image where
+// the latent is flipped.
 #pragma once
 
 #include <cstdint>
@@ -37,12 +39,14 @@ struct LdmBatch {
   at::Tensor mean, std;            // float32 (b, C, h, w): the posterior (of the flipped image where flipped)
   at::Tensor labels;               // int64 (b)
   at::Tensor images;               // uint8 (b, 3, H, W), only with an image source
+  at::Tensor teacher_tokens;       // float32 (b, T, D), only with options.teacher_tokens
 };
 
 struct LdmBatchOptions {
   distributed::BatchPlan plan;  // dataset_size = the store's rows, global_batch, seed
   int rank = 0, world_size = 1;
   bool random_flip = false;
+  bool teacher_tokens = false;  // read the store's teacher tokens (it must hold them)
 };
 
 class LdmBatchSource {

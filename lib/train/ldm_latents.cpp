@@ -9,6 +9,8 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "distributed/communicator.h"
+#include "distributed/rank_share.h"
 #include "store/reader.h"
 
 namespace latentlab::train {
@@ -41,6 +43,39 @@ diffusion::LatentNorm ldm_latent_norm(const store::StoreInfo& info, const std::s
   if (vae_config.is_object()) norm.vae_preset = vae_config.value("preset", "");
   norm.validate(info.path + " (channel statistics; --latent-norm " + kind + ")");
   return norm;
+}
+
+void require_same_latents_on_every_rank(distributed::Communicator& communicator, const store::StoreReader& reader,
+                                        const diffusion::LatentNorm& norm, int64_t classes) {
+  if (!communicator.distributed()) return;
+  const auto& shape = reader.info().header.identity.latent_shape;
+  std::vector<std::string> names{"rows", "classes"};
+  std::vector<double> values{static_cast<double>(reader.rows()), static_cast<double>(classes)};
+  for (size_t d = 0; d < shape.size(); ++d) {
+    names.push_back(fmt::format("latent dimension {}", d));
+    values.push_back(static_cast<double>(shape[d]));
+  }
+  std::string differ;
+  const auto first_difference = [&] {
+    const auto ranges = distributed::value_ranges(communicator, values);
+    for (size_t i = 0; i < ranges.size() && differ.empty(); ++i)
+      if (ranges[i].first != ranges[i].second)
+        differ = fmt::format("{} {:.17g} to {:.17g}", names[i], ranges[i].first, ranges[i].second);
+  };
+  first_difference();  // sizes first: with other channel counts the statistics below would not line up
+  if (differ.empty()) {
+    names.clear(), values.clear();
+    for (size_t c = 0; c < norm.mean.size(); ++c) {
+      names.push_back(fmt::format("channel {} normalisation mean", c));
+      values.push_back(norm.mean[c]);
+      names.push_back(fmt::format("channel {} normalisation std", c));
+      values.push_back(norm.std[c]);
+    }
+    first_difference();
+  }
+  if (!differ.empty())
+    fail(reader.path(), "rank {} of {}: the ranks' latent stores differ ({}); every rank must read the same store",
+         communicator.rank(), communicator.world_size(), differ);
 }
 
 int64_t ldm_num_classes(const store::StoreReader& reader, int64_t requested) {

@@ -21,9 +21,19 @@ namespace latentlab::store {
 class StoreReader;
 }
 
+namespace latentlab::distributed {
+class Communicator;
+}
+
 namespace latentlab::train {
 
 diffusion::LatentNorm ldm_latent_norm(const store::StoreInfo& info, const std::string& kind, double scale);
+
+// With several ranks (each opens its own copy of the store): UserError naming the store, on every rank, unless
+// all ranks' stores have the same rows, latent shape and `classes` and give the same normalisation `norm`
+// (bitwise). Two small float64 all-reduces; nothing with one process.
+void require_same_latents_on_every_rank(distributed::Communicator& communicator, const store::StoreReader& reader,
+                                        const diffusion::LatentNorm& norm, int64_t classes);
 
 // The number of classes: options.num_classes, else the store's largest label + 1. UserError naming the store
 // for a negative label (an unlabelled dataset) or a label outside --num-classes.

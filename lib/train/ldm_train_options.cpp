@@ -1,8 +1,11 @@
 #include "train/ldm_train_options.h"
 
+#include <fmt/format.h>
+
 #include "core/error.h"
 #include "core/options.h"
 #include "models/sit_config.h"
+#include "models/teacher.h"
 #include "train/option_checks.h"
 #include "train/precision.h"
 
@@ -35,9 +38,13 @@ void LdmTrainOptions::register_options(OptionGroup& g) {
                "REPA alignment: auto (on when teacher features can be had, else off with a log line), on "
                "(an error when they cannot), off");
   g.add("repa-weight", &repa_weight, "λ of the REPA loss (negative cosine to the teacher's patch tokens)");
+  g.add_choice("repa-features", &repa_features, {"auto", "store", "online"},
+               "REPA teacher tokens: auto (the store's when it holds those of --teacher on the SiT's token grid, "
+               "else computed online), store (an error when it holds none that fit), online");
   g.add("teacher", &teacher,
-        "REPA teacher run on the images: dinov2:<preset>:<weights>, torchscript:<file>[:<size>], "
-        "procedural:<weights>");
+        fmt::format("REPA teacher run on the images: {}; optional when the store holds teacher tokens (`cache "
+                    "--teacher`)",
+                    models::teacher_spec_forms()));
   g.add("dataset", &dataset, "The images the store was cached from (dataset spec; its fingerprint must match)");
   g.add("preprocess", &preprocess, "Preprocessing of --dataset as at caching (must match the store's protocol)");
   g.add("res", &resolution, "Image side for --preprocess (0 = as decoded)");
@@ -92,6 +99,8 @@ void LdmTrainOptions::validate() {
     fail_usage("--label-dropout", "must be in [0, 1), got {}", label_dropout);
   time_sampling.validate("--time-sampling");
   if (repa != "auto" && repa != "on" && repa != "off") fail_usage("--repa", "must be auto, on or off, got '{}'", repa);
+  if (repa_features != "auto" && repa_features != "store" && repa_features != "online")
+    fail_usage("--repa-features", "must be auto, store or online, got '{}'", repa_features);
   if (!(repa_weight >= 0)) fail_usage("--repa-weight", "must be >= 0, got {}", repa_weight);
   require_adamw(lr, beta1, beta2, adam_eps);
   for (const auto& [option, v] : {std::pair{"--weight-decay", weight_decay}, {"--grad-clip", grad_clip}})

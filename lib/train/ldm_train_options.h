@@ -36,7 +36,10 @@ struct LdmTrainOptions {
   diffusion::TimeSampling time_sampling;
   std::string repa = "auto";  // auto | on | off
   double repa_weight = 0.5;
-  std::string teacher;  // models::make_teacher spec (REPA computed online)
+  // Where the teacher tokens come from: auto (the store's when it holds those of this teacher on the SiT's
+  // token grid, else online), store (an error when it cannot), online (always run the teacher on the images).
+  std::string repa_features = "auto";
+  std::string teacher;  // models::make_teacher spec (REPA computed online; checks the store's tokens)
   std::string dataset;  // the images the store was cached from (its dataset fingerprint must match)
   std::string preprocess = "none";
   int resolution = 0;

@@ -29,6 +29,7 @@
 #include "train/jsonl_log.h"
 #include "train/ldm_latents.h"
 #include "train/ldm_sample_grid.h"
+#include "train/lost_rank.h"
 #include "train/optimizer_state.h"
 #include "train/precision.h"
 #include "train/step_log.h"
@@ -60,6 +61,10 @@ struct LdmTrainer::State {
   std::unique_ptr<store::StoreReader> reader;
   std::unique_ptr<datasets::ImageSource> images;
   diffusion::LatentNorm norm;
+  // REPA targets: read from the store (teacher tokens cached with the latents) or computed online; set by
+  // decide_repa, so declared before `repa`.
+  bool repa_from_store = false;
+  int64_t repa_width = 0;
   bool repa = false;
   models::SiT sit;
   std::unique_ptr<torch::optim::AdamW> optimizer;
@@ -80,12 +85,37 @@ struct LdmTrainer::State {
         reader(std::make_unique<store::StoreReader>(o.store)),
         norm(ldm_latent_norm(reader->info(), o.latent_norm, o.latent_scale)),
         repa(decide_repa()),
-        sit((at::manual_seed(o.seed), ldm_sit_config(o, *reader, repa ? teacher->width() : 0))) {}
+        sit((at::manual_seed(o.seed), ldm_sit_config(o, *reader, repa ? repa_width : 0))) {}
 
-  // REPA needs teacher features: the store's schema (version 1) holds none, so they are computed online from
-  // the images the store was cached from, when a teacher and those images are given.
+  // Why the store's teacher tokens cannot be REPA's targets; empty when they can: the store holds tokens of
+  // the requested teacher (any, without --teacher) on this SiT's token grid.
+  std::string store_tokens_problem() const {
+    const auto& id = reader->info().header.identity;
+    if (!id.has_teacher_tokens()) return "holds no teacher tokens";
+    if (teacher && teacher->identity() != id.teacher)
+      return fmt::format("holds the tokens of another teacher ('{}'; --teacher is '{}')", id.teacher,
+                         teacher->identity());
+    const int64_t patch = o.patch_size > 0 ? o.patch_size : models::SiTConfig::preset_config(o.preset).patch_size;
+    const std::vector<int64_t> grid = {id.latent_shape[1] / patch, id.latent_shape[2] / patch};
+    if (id.teacher_grid != grid)
+      return fmt::format("holds teacher tokens on a {}×{} grid, the SiT's (patch {}) is {}×{}", id.teacher_grid[0],
+                         id.teacher_grid[1], patch, grid[0], grid[1]);
+    return "";
+  }
+
+  // REPA needs teacher features: the store's teacher tokens when it holds those of this teacher (`cache
+  // --teacher`), else computed online from the images the store was cached from, when a teacher and those
+  // images are given.
   bool decide_repa() {
     if (o.repa == "off") return false;
+    const std::string problem =
+        o.repa_features == "online" ? "is not read (--repa-features online)" : store_tokens_problem();
+    if (problem.empty()) {
+      repa_from_store = true;
+      repa_width = reader->info().header.identity.teacher_width;
+      return true;
+    }
+    if (o.repa_features == "store") fail_usage("--repa-features", "is store, but {} {}", o.store, problem);
     std::string missing;
     if (!teacher)
       missing = "--teacher";
@@ -93,9 +123,9 @@ struct LdmTrainer::State {
       missing = "--dataset";
     if (!missing.empty()) {
       const std::string why = fmt::format(
-          "REPA needs teacher patch features: {} holds none (store schema {} keeps latents only), so they are "
-          "computed online from the cached images, which needs {}",
-          o.store, reader->info().schema_version, missing);
+          "REPA needs teacher patch features: {} {}, so they are computed online from the cached images, which "
+          "needs {}",
+          o.store, problem, missing);
       if (o.repa == "on") fail_usage(missing, "is required with --repa on: {}", why);
       log::info("train-ldm: REPA off. {}", why);
       return false;
@@ -109,7 +139,16 @@ struct LdmTrainer::State {
     if (prep.protocol != identity.preprocessing)
       fail_usage("--preprocess", "gives '{}' but {} was cached with '{}'", prep.protocol, o.store,
                  identity.preprocessing);
+    if (identity.has_teacher_tokens()) log::info("train-ldm: REPA targets online: {} {}", o.store, problem);
+    repa_width = teacher->width();
     return true;
+  }
+
+  // The teacher in one line for logs, checkpoints and results (its identity as the store records it when
+  // the tokens are read from a store without --teacher).
+  std::string teacher_description() const {
+    if (!repa) return "";
+    return teacher ? teacher->description() : reader->info().header.identity.teacher;
   }
 
   std::string checkpoint_dir() const { return o.out + "/checkpoints"; }
@@ -124,7 +163,8 @@ LdmTrainer::LdmTrainer(LdmTrainOptions options, std::shared_ptr<models::Teacher>
   const auto& o = s.o;
   s.sit.to(s.device);
   s.sit.module().train(true);
-  if (s.repa) s.teacher->to(s.device);
+  if (s.repa && !s.repa_from_store) s.teacher->to(s.device);
+  require_same_latents_on_every_rank(*s.comm, *s.reader, s.norm, s.classes());  // before any rank relies on them
   distributed::broadcast_state(*s.comm, s.sit.module());
   s.optimizer = std::make_unique<torch::optim::AdamW>(
       s.sit.module().parameters(),
@@ -137,13 +177,17 @@ LdmTrainer::LdmTrainer(LdmTrainOptions options, std::shared_ptr<models::Teacher>
   bo.rank = s.comm->rank();
   bo.world_size = s.comm->world_size();
   bo.random_flip = o.random_flip;
+  bo.teacher_tokens = s.repa_from_store;
   datasets::Pipeline::Transform transform;
-  if (s.repa) transform = datasets::make_preprocess(o.preprocess, o.resolution).transform;
+  if (s.repa && !s.repa_from_store) transform = datasets::make_preprocess(o.preprocess, o.resolution).transform;
   s.batches = std::make_unique<LdmBatchSource>(*s.reader, bo, s.images.get(), transform);
   if (s.comm->is_main())
     log::info("train-ldm: {} ({:.2f} M parameters) on {} ({} rows, latents {}), normalisation {}, REPA {}{}", o.preset,
               s.sit.parameter_count() / 1e6, o.store, s.reader->rows(), fmt::join(s.latent_shape(), "×"), s.norm.source,
-              s.repa ? "on, teacher " : "off", s.repa ? s.teacher->description() : "");
+              !s.repa             ? "off"
+              : s.repa_from_store ? "on (teacher tokens read from the store), teacher "
+                                  : "on (teacher tokens computed online), teacher ",
+              s.teacher_description());
 }
 
 LdmTrainer::~LdmTrainer() = default;
@@ -153,6 +197,12 @@ int64_t LdmTrainer::step() const {
 }
 bool LdmTrainer::repa() const {
   return s_->repa;
+}
+bool LdmTrainer::repa_from_store() const {
+  return s_->repa_from_store;
+}
+std::string LdmTrainer::teacher_description() const {
+  return s_->teacher_description();
 }
 const models::SiT& LdmTrainer::sit() const {
   return s_->sit;
@@ -203,7 +253,9 @@ LdmTrainer::Losses LdmTrainer::losses(const LdmBatch& batch, int64_t draw_step) 
   l.repa = at::zeros({}, l.denoise.options());
   if (s.repa) {
     at::Tensor tokens;
-    {
+    if (s.repa_from_store) {
+      tokens = batch.teacher_tokens.to(s.device);  // cached by `cache --teacher`: the same call on the same images
+    } else {
       at::NoGradGuard no_grad;
       const at::Tensor images = batch.images.to(s.device).to(at::kFloat) / 127.5 - 1.0;
       const int64_t grid = s.sit.config().grid_size();
@@ -259,7 +311,8 @@ void LdmTrainer::save_checkpoint() {
              {"sit_config", s.sit.config().to_json()},
              {"latent_norm", s.norm.to_json()},
              {"repa", s.repa},
-             {"teacher", s.repa ? s.teacher->description() : ""}};
+             {"teacher", s.teacher_description()},
+             {"repa_features", s.repa ? (s.repa_from_store ? "store" : "online") : ""}};
   append_prefixed(c.tensors, "sit.", s.sit.state_arrays());
   if (s.ema) append_prefixed(c.tensors, "ema.", s.ema->state_arrays());
   c.tensors.emplace_back("optim.sit", optimizer_state_array(*s.optimizer));
@@ -315,7 +368,8 @@ models::SiT averaged_copy(const models::SiT& sit, const Ema* ema) {
 
 }  // namespace
 
-LdmTrainSummary LdmTrainer::run(int64_t stop_at) {
+// A function-try-block: a rank lost anywhere in the run stops it naming the checkpoint to resume from.
+LdmTrainSummary LdmTrainer::run(int64_t stop_at) try {
   State& s = *s_;
   const auto& o = s.o;
   const bool main = s.comm->is_main();
@@ -351,6 +405,12 @@ LdmTrainSummary LdmTrainer::run(int64_t stop_at) {
     if (grid) grid->write(averaged_copy(s.sit, s.ema.get()), s.step);
   }
   return summary;
+} catch (const distributed::RankLost& lost) {
+  State& s = *s_;  // nothing of a step is changed before its optimiser step: train/lost_rank.h
+  stop_after_lost_rank(lost, *s.comm, nullptr, s.step, s.checkpoint_dir(), s.last_checkpoint, [&] {
+    save_checkpoint();
+    return s.last_checkpoint;
+  });
 }
 
 void LdmTrainer::save_final() {

@@ -41,8 +41,10 @@ struct LdmTrainSummary : TrainSummary {
 class LdmTrainer {
  public:
   // Opens the store, builds the SiT (sized by the store: channels, latent side, classes), the optimiser and
-  // the EMA. `teacher` (with options.dataset) enables REPA computed online; options.repa decides what happens
-  // without one. `communicator` null = one process. `options` must have been validated.
+  // the EMA. REPA's targets are the store's teacher tokens when it holds those of `teacher` (or of any
+  // teacher when `teacher` is null) on the SiT's token grid (options.repa_features auto|store), else
+  // `teacher` with options.dataset computes them online; options.repa decides what happens without either.
+  // `communicator` null = one process. `options` must have been validated.
   LdmTrainer(LdmTrainOptions options, std::shared_ptr<models::Teacher> teacher = nullptr,
              distributed::Communicator* communicator = nullptr);
   ~LdmTrainer();
@@ -71,6 +73,10 @@ class LdmTrainer {
 
   int64_t step() const;
   bool repa() const;
+  // REPA's teacher tokens are read from the store (else computed online); the teacher in one line ("" without
+  // REPA).
+  bool repa_from_store() const;
+  std::string teacher_description() const;
   const models::SiT& sit() const;
   const diffusion::LatentNorm& latent_norm() const;
   const std::string& last_checkpoint() const;

@@ -19,6 +19,7 @@
 #include "models/module_state.h"
 #include "train/checkpoint.h"
 #include "train/jsonl_log.h"
+#include "train/lost_rank.h"
 #include "train/optimizer_state.h"
 #include "train/rng_state.h"
 #include "train/step_log.h"
@@ -163,7 +164,8 @@ int64_t TeacherTrainer::resume() {
   return s.step;
 }
 
-TeacherTrainSummary TeacherTrainer::run(int64_t stop_at, const std::function<void(int64_t, double)>& on_step) {
+// A function-try-block: a rank lost anywhere in the run stops it naming the checkpoint to resume from.
+TeacherTrainSummary TeacherTrainer::run(int64_t stop_at, const std::function<void(int64_t, double)>& on_step) try {
   State& s = *s_;
   const int64_t end = stop_at > 0 && stop_at < s.o.steps ? stop_at : s.o.steps;
   std::optional<JsonlLog> log;
@@ -192,6 +194,15 @@ TeacherTrainSummary TeacherTrainer::run(int64_t stop_at, const std::function<voi
   summary.losses = s.losses;
   summary.last_checkpoint = s.last_checkpoint;
   return summary;
+} catch (const distributed::RankLost& lost) {
+  State& s = *s_;  // nothing of a step is changed before its optimiser step: train/lost_rank.h
+  std::function<std::string()> save;
+  if (!s.o.out.empty())
+    save = [&] {
+      save_checkpoint();
+      return s.last_checkpoint;
+    };
+  stop_after_lost_rank(lost, s.comm, nullptr, s.step, s.checkpoint_dir(), s.last_checkpoint, save);
 }
 
 }  // namespace latentlab::train

@@ -42,6 +42,15 @@ void VaeTrainer::State::join_data_parallel() {
     disc.set_batch_norm(global);
     if (mapper) mapper->set_batch_norm(global);
   }
+  // Before its optimiser steps a step draws from `gen` and moves BatchNorm running statistics: a rank lost
+  // then must not leave them in an emergency checkpoint of the previous step.
+  std::vector<at::Tensor> buffers = vae.module().buffers();
+  for (const auto& b : disc.module().buffers()) buffers.push_back(b);
+  if (mapper)
+    for (const auto& b : mapper->buffers()) buffers.push_back(b);
+  if (proj)
+    for (const auto& b : proj->buffers()) buffers.push_back(b);
+  recovery = StepRecovery({{"train", gen}}, std::move(buffers));
   if (comm->is_main())
     log::info("train-vae: data parallel over {} ranks ({}), {} images per rank and step, BatchNorm {}",
               comm->world_size(), comm->backend(), o.batch_size / comm->world_size(),

@@ -1,8 +1,12 @@
 #include "train/vae_train_options.h"
 
+#include <fmt/format.h>
+
 #include "core/error.h"
 #include "core/options.h"
+#include "models/autoencoder_kl_config.h"
 #include "models/gan_losses.h"
+#include "models/teacher.h"
 #include "train/option_checks.h"
 #include "train/precision.h"
 
@@ -14,7 +18,9 @@ void VaeTrainOptions::register_options(OptionGroup& g) {
   g.add("res", &resolution, "Image side for --preprocess (0 = as decoded; sides must be multiples of the VAE's f)");
   g.add("batch-size", &batch_size, "Images per optimiser step");
   g.add("data-threads", &data_threads, "Image decoding threads");
-  g.add("preset", &preset, "AutoencoderKL preset when --init is not given (tiny-f4d4, small-f8d8, f8d4, f16d32)");
+  g.add("preset", &preset,
+        fmt::format("AutoencoderKL preset when --init is not given ({})",
+                    fmt::join(models::AutoencoderKLConfig::preset_names(), ", ")));
   g.add("init", &init, "Initial VAE weights (.pt/.ckpt/.safetensors; LDM, VA-VAE, REPA-E or latentlab files)");
   g.add("init-prefix", &init_prefix, "State-dict prefix of the VAE inside --init (auto finds it)");
   g.add("disc-init", &disc_init, "Pretrained PatchGAN weights (optional; random taming init otherwise)");
@@ -23,9 +29,7 @@ void VaeTrainOptions::register_options(OptionGroup& g) {
   g.add("sample-posterior", &sample_posterior, "Decode the posterior sample (true) or its mean (false)");
   g.add_choice("mode", &mode, {"plain", "vavae", "sendvae"},
                "plain (no alignment), vavae (VF loss on a linear projection), sendvae (mapper + noise + cosine)");
-  g.add("teacher", &teacher,
-        "Alignment teacher for vavae/sendvae: dinov2:<preset>:<weights>, torchscript:<file>[:<size>], "
-        "procedural:<weights>");
+  g.add("teacher", &teacher, std::string("Alignment teacher for vavae/sendvae: ") + models::teacher_spec_forms());
   g.add("align-weight", &align_weight, "λ_align of the Send-VAE alignment loss");
   g.add("mapper-depth", &mapper_depth, "Send-VAE mapper ViT blocks (0 = patch embed + projector only)");
   g.add("mapper-patch", &mapper_patch, "Mapper patch size p (0 = 1 for f16 latents, 2 otherwise)");

@@ -87,6 +87,7 @@ void discriminator_step(VaeTrainer::State& s, const at::Tensor& x, const at::Ten
 LossTerms VaeTrainer::train_step(const at::Tensor& images_uint8) {
   State& s = *s_;
   const auto& o = s.o;
+  s.recovery.begin(s.step);
   const double lr = apply_schedule(*s.vae_opt, o.schedule, o.lr, s.step);
   apply_schedule(*s.disc_opt, o.schedule, o.disc_lr > 0 ? o.disc_lr : o.lr, s.step);
   const bool gan_on = o.gan_weight > 0 && s.step >= o.gan_start;
@@ -142,6 +143,7 @@ LossTerms VaeTrainer::train_step(const at::Tensor& images_uint8) {
   average_and_check_finite(*s.comm, terms, s.step + 1, s.last_checkpoint);
 
   const auto norm = backward_and_step(*s.vae_opt, s.vae_sync.get(), total, s.vae_parameters(), o.grad_clip);
+  s.recovery.stepped();  // the VAE's weights moved (its optimiser step holds no collective to fail in)
   if (norm) terms.emplace_back("grad_norm", *norm);  // of the averaged gradient: the same on every rank
   if (gan_on) discriminator_step(s, x, reconstruction, terms);
   s.average_batchnorm_buffers();  // before the EMA averages the buffers too

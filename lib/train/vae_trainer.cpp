@@ -184,7 +184,8 @@ static void write_grid(VaeTrainer::State& s, const datasets::Pipeline::Transform
   log::info("train-vae: reconstruction grid {}", path);
 }
 
-VaeTrainSummary VaeTrainer::run(int64_t stop_at) {
+// A function-try-block: a rank lost anywhere in the run stops it naming the checkpoint to resume from.
+VaeTrainSummary VaeTrainer::run(int64_t stop_at) try {
   State& s = *s_;
   const auto& o = s.o;
   fs::create_directories(o.out);
@@ -239,6 +240,12 @@ VaeTrainSummary VaeTrainer::run(int64_t stop_at) {
     });
   }
   return summary;
+} catch (const distributed::RankLost& lost) {
+  State& s = *s_;
+  stop_after_lost_rank(lost, *s.comm, &s.recovery, s.step, s.checkpoint_dir(), s.last_checkpoint, [&] {
+    save_checkpoint();
+    return s.last_checkpoint;
+  });
 }
 
 }  // namespace latentlab::train

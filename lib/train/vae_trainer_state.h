@@ -25,6 +25,7 @@
 #include "models/teacher.h"
 #include "models/vf_loss.h"
 #include "train/ema.h"
+#include "train/lost_rank.h"
 #include "train/precision.h"
 #include "train/vae_losses.h"
 #include "train/vae_trainer.h"
@@ -52,6 +53,7 @@ struct VaeTrainer::State {
   int64_t step = 0, epoch = 0, position = 0;  // position: examples of this epoch already consumed
   std::string last_checkpoint;
   LossTerms last_terms;
+  StepRecovery recovery;  // what a step changes before its optimiser steps (several ranks; train/lost_rank.h)
 
   State(VaeTrainOptions options, const datasets::ImageSource& src, std::shared_ptr<models::Teacher> t,
         std::shared_ptr<distributed::Communicator> c);
@@ -64,8 +66,8 @@ struct VaeTrainer::State {
   // Everything the optimisers train (all ranks must hold the same).
   std::vector<at::Tensor> trained_parameters() const;
 
-  // vae_data_parallel.cpp: with several ranks, broadcasts rank 0's weights, creates the gradient syncs and
-  // installs SyncBatchNorm; nothing with one process.
+  // vae_data_parallel.cpp: with several ranks, broadcasts rank 0's weights, creates the gradient syncs,
+  // installs SyncBatchNorm and sets up `recovery`; nothing with one process.
   void join_data_parallel();
   // The posterior sample of this rank's rows with the noise one process draws for the whole global batch.
   at::Tensor sample_posterior(const models::Posterior& posterior);

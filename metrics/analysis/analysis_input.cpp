@@ -7,12 +7,10 @@
 #include <fmt/ranges.h>  // fmt::join
 
 #include "core/error.h"
-#include "io/file_magic.h"  // outside the guard: it also tells HDF5 files apart
-#include "metrics/probes/probe_features.h"
-#if LATENTLAB_WITH_ZIP
+#include "io/file_magic.h"
 #include "io/npz.h"
 #include "io/tensor_convert.h"
-#endif
+#include "metrics/probes/probe_features.h"
 #if LATENTLAB_WITH_HDF5
 #include <hdf5.h>
 
@@ -64,16 +62,12 @@ std::pair<at::Tensor, std::string> read_features_array(const std::string& path) 
 #endif
   }
   if (io::file_starts_with(path, "PK", 2)) {
-#if LATENTLAB_WITH_ZIP
-    io::NpzReader npz(path);
+    io::NpzReader npz(path);  // without libzip this refuses the file (io/zip_archive_unavailable.cpp)
     if (!npz.contains("features")) fail(path, "has no 'features' array (arrays: {})", fmt::join(npz.names(), ", "));
     auto features = io::to_tensor(npz.read("features"));
     if (!at::isFloatingType(features.scalar_type())) fail(path, "'features' must be floating point");
     if (features.dim() < 2) fail(path, "'features' must be (examples, ...), got {} dimension(s)", features.dim());
     return {features.to(at::kFloat).contiguous(), "npz"};
-#else
-    fail(path, "is an .npz (zip) file, but this build has no libzip support");
-#endif
   }
   fail(path, "is neither a latent store, an HDF5 feature file nor an .npz file");
 }

@@ -45,7 +45,8 @@ unsigned needs_of(const std::vector<std::string>& metric_names, bool real);
 
 // Streams every batch once through `extractor`. `protocol` describes the images (dataset spec, preprocess,
 // shard); the extractor's protocol is added under "extractor". Throws UserError ("features") for fewer than
-// 2 images when moments are asked for.
+// 2 images when moments are asked for. Gives the allocator's free memory back at the end
+// (release_free_memory(), core/allocator.h).
 FeatureSet extract_feature_set(const ImageBatches& next, FeatureExtractor& extractor, unsigned needs,
                                nlohmann::json protocol, const std::string& role);
 

@@ -139,6 +139,8 @@ struct EvaluateRequest {
   GenerativeOptions metrics;
   std::string real;  // "" = none (IS only)
   std::string fake;
+  // What errors about each input name: the options, or a command's positional arguments (`fid A B`).
+  std::string real_subject = "--real", fake_subject = "--fake";
   FeatureExtractorOptions extractor;
   ImageInputOptions images;
 };
@@ -156,8 +158,8 @@ inline EvaluateReport evaluate_inputs(const EvaluateRequest& request) {
     bool real;
   };
   std::vector<Side> sides;
-  if (!request.real.empty()) sides.push_back({"real", "--real", request.real, true});
-  sides.push_back({"fake", "--fake", request.fake, false});
+  if (!request.real.empty()) sides.push_back({"real", request.real_subject, request.real, true});
+  sides.push_back({"fake", request.fake_subject, request.fake, false});
   std::vector<MetricInput> inputs;
   for (const auto& side : sides) inputs.push_back(parse_metric_input(side.text, side.subject));
   // Statistics first: their errors (KID from stats, ...) come before minutes of extraction.

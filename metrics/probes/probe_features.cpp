@@ -10,12 +10,10 @@
 #include <fmt/ranges.h>  // fmt::join (moved here in fmt 11)
 
 #include "core/error.h"
-#include "io/file_magic.h"  // outside the guard: it also tells HDF5 files apart
-#include "metrics/probes/probe_feature_file.h"
-#if LATENTLAB_WITH_ZIP
+#include "io/file_magic.h"
 #include "io/npz.h"
 #include "io/tensor_convert.h"
-#endif
+#include "metrics/probes/probe_feature_file.h"
 
 namespace latentlab::metrics {
 
@@ -62,7 +60,6 @@ nlohmann::json ProbeData::describe() const {
 
 namespace {
 
-#if LATENTLAB_WITH_ZIP
 ProbeData read_npz_data(const std::string& path, FeatureMode mode) {
   io::NpzReader npz(path);
   if (!npz.contains("features")) fail(path, "has no 'features' array (arrays: {})", fmt::join(npz.names(), ", "));
@@ -73,7 +70,6 @@ ProbeData read_npz_data(const std::string& path, FeatureMode mode) {
   if (npz.contains("split")) arrays.split = io::to_tensor(npz.read("split"));
   return feature_file_data(path, "npz", std::move(arrays), mode);
 }
-#endif
 
 }  // namespace
 
@@ -120,13 +116,8 @@ ProbeData read_probe_data(const std::string& path, FeatureMode mode, uint64_t se
     fail(path, "is an HDF5 file, but this build has no HDF5 support");
 #endif
   }
-  if (io::file_starts_with(path, "PK", 2)) {
-#if LATENTLAB_WITH_ZIP
-    return read_npz_data(path, mode);
-#else
-    fail(path, "is an .npz (zip) file, but this build has no libzip support");
-#endif
-  }
+  // Without libzip io::NpzReader refuses the file with one line (io/zip_archive_unavailable.cpp).
+  if (io::file_starts_with(path, "PK", 2)) return read_npz_data(path, mode);
   (void)seed;
   fail(path, "is neither a latent store, an HDF5 feature file nor an .npz file");
 }

@@ -70,6 +70,29 @@ def train(weights, config, batch, iters):
     return 1.0 / fastest
 
 
+def euler_maruyama_cfg(model, x, y, null, steps, g):
+    """REPA-E's Euler-Maruyama loop as latentlab runs it: float64 state x on the model's device, float32 model,
+    CFG 2.5 on t in [0, 0.75] through the concatenated batch, increments drawn from the CPU generator g;
+    the last step (t = 0.04 -> 0) takes the mean. Returns the float64 latents at t = 0. (Also used by
+    sample_images_bench.py.)"""
+    with torch.no_grad():
+        t_steps = torch.cat([torch.linspace(1.0, 0.04, steps, dtype=torch.float64), torch.zeros(1, dtype=torch.float64)])
+        for i, (t_cur, t_next) in enumerate(zip(t_steps[:-1], t_steps[1:])):
+            guided = 0 <= t_cur <= 0.75
+            xin = torch.cat([x, x]) if guided else x
+            yin = torch.cat([y, torch.full_like(y, null)]) if guided else y
+            v = model(xin.float(), torch.full((xin.shape[0],), float(t_cur), device=x.device), yin)[0].double()
+            if guided:
+                vc, vu = v.chunk(2)
+                v = vu + 2.5 * (vc - vu)
+            dt = t_next - t_cur
+            x = x + (x + (2 - t_cur) * v) * dt
+            if i < steps - 1:
+                noise = torch.randn(x.shape, generator=g, dtype=torch.float64).to(x.device)
+                x = x + torch.sqrt(2 * t_cur) * torch.sqrt(-dt) * noise
+    return x
+
+
 def sample(weights, config, batch, steps):
     model = seeded_model(weights, config).eval()
     c, s, null = config["in_channels"], config["input_size"], config["num_classes"]
@@ -77,21 +100,7 @@ def sample(weights, config, batch, steps):
     start = clock()
     x = torch.randn(batch, c, s, s, generator=g, dtype=torch.float64).to(DEVICE)
     y = torch.randint(0, null, (batch,), generator=g).to(DEVICE)
-    with torch.no_grad():
-        t_steps = torch.cat([torch.linspace(1.0, 0.04, steps, dtype=torch.float64), torch.zeros(1, dtype=torch.float64)])
-        for i, (t_cur, t_next) in enumerate(zip(t_steps[:-1], t_steps[1:])):
-            guided = 0 <= t_cur <= 0.75
-            xin = torch.cat([x, x]) if guided else x
-            yin = torch.cat([y, torch.full_like(y, null)]) if guided else y
-            v = model(xin.float(), torch.full((xin.shape[0],), float(t_cur), device=DEVICE), yin)[0].double()
-            if guided:
-                vc, vu = v.chunk(2)
-                v = vu + 2.5 * (vc - vu)
-            dt = t_next - t_cur
-            x = x + (x + (2 - t_cur) * v) * dt
-            if i < steps - 1:
-                noise = torch.randn(x.shape, generator=g, dtype=torch.float64).to(DEVICE)
-                x = x + torch.sqrt(2 * t_cur) * torch.sqrt(-dt) * noise
+    euler_maruyama_cfg(model, x, y, null, steps, g)
     return batch / (clock() - start)
 
 

@@ -1,15 +1,19 @@
-// Sharded jobs end to end (docs/distributed.md): `sample` shards taken from the launch variables
-// (RANK/WORLD_SIZE, as torchrun sets them) and joined by `sample merge` give the very file one process
-// writes, byte for byte, with the same protocol; merging refuses a missing or foreign shard; `cache` also
-// takes its shard from the launch variables. (stats make --shard + stats merge: metrics_cli_test.cpp.)
+// Sharded jobs end to end (docs/distributed.md): `sample` run as two concurrent ranks with the same command
+// line, as torchrun starts them (RANK/WORLD_SIZE; no rendezvous: shards do not talk), each writing
+// --out s{rank}.npz, and joined by `sample merge` give the very file one process writes, byte for byte, with
+// the same protocol; a launched shard without {rank} in its output is refused; merging refuses a missing or
+// foreign shard; `cache` also takes its shard from the launch variables. (stats make --shard + stats merge:
+// metrics_cli_test.cpp.)
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "support/expect_user_error.h"
 #include "support/test_support.h"
+#include "unit/distributed/rank_launcher.h"
 
 namespace latentlab {
 namespace {
@@ -50,14 +54,29 @@ nlohmann::json protocol_of(const std::string& results) {
   return nlohmann::json::parse(testing::read_text(results))["protocol"];
 }
 
+std::vector<std::string> words(const std::string& text) {
+  std::istringstream stream(text);
+  std::vector<std::string> result;
+  for (std::string word; stream >> word;) result.push_back(word);
+  return result;
+}
+
 TEST_F(ShardCli, SampleShardsMergeIntoTheSingleProcessFile) {
   const std::string all = scratch.file("all.npz"), merged = scratch.file("merged.npz");
   ASSERT_EQ(latentlab(sample() + " --out " + all).exit_code, 0);
-  for (int rank = 0; rank < 2; ++rank) {  // the shard from RANK/WORLD_SIZE: indices [0, 2) and [2, 4)
-    const auto r =
-        latentlab(sample() + " --out " + scratch.file("s" + std::to_string(rank) + ".npz"), launch_env(rank, 2));
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_CONTAINS(r.out, "shard " + std::to_string(rank) + "/2");
+  // Without {rank} both ranks would write one file: refused before any work, nothing written.
+  const auto common = latentlab(sample() + " --out " + scratch.file("s.npz"), launch_env(1, 2));
+  EXPECT_EQ(common.exit_code, 2);
+  EXPECT_CONTAINS(common.err, "--out: '" + scratch.file("s.npz") + "' would be written by every rank");
+  EXPECT_CONTAINS(common.err, "add {rank} to the path");
+  EXPECT_FALSE(testing::file_exists(scratch.file("s.npz")));
+  // Two ranks at once with the same command line; the shard from RANK/WORLD_SIZE: indices [0, 2) and [2, 4).
+  const auto ranks = testing::run_program_job(
+      LATENTLAB_BINARY, scratch, words(sample() + " --out " + scratch.file("s{rank}.npz") + " --quiet --threads 1"), 2);
+  for (int rank = 0; rank < 2; ++rank) {
+    ASSERT_EQ(ranks[rank].exit_code, 0) << ranks[rank].err();
+    EXPECT_CONTAINS(ranks[rank].out(),
+                    "s" + std::to_string(rank) + ".npz: 2 samples (npz shard " + std::to_string(rank) + "/2");
   }
   // Given in reverse order: shards are placed by their first index.
   const auto r =
@@ -84,9 +103,10 @@ TEST_F(ShardCli, SampleShardsMergeIntoTheSingleProcessFile) {
 #ifdef LATENTLAB_WITH_OPENCV  // the procedural dataset is drawn with OpenCV
 TEST_F(ShardCli, CacheTakesItsShardFromTheLaunchEnvironment) {
   const std::string store = scratch.file("shard1.h5");
-  const auto r = latentlab("cache --vae " + dir_->file("vae.safetensors") +
-                               " --data shapes:n=6,res=32 --res 32 --out " + store + " --batch-size 2",
-                           launch_env(1, 2));
+  const auto r =
+      latentlab("cache --vae " + dir_->file("vae.safetensors") + " --data shapes:n=6,res=32 --res 32 --out " +
+                    scratch.file("shard{rank}.h5") + " --batch-size 2",
+                launch_env(1, 2));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto info = testing::run_command(std::string(LATENTLAB_BINARY) + " store info " + store);
   EXPECT_CONTAINS(info.out, "shard: 1/2");

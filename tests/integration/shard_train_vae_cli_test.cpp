@@ -1,10 +1,12 @@
 // Data-parallel `latentlab train-vae` end to end: two ranks on loopback with Gloo (torchrun's variables, set
 // by tests/unit/distributed/rank_launcher.h) train the tiny VAE on halves of each global batch and must end
 // where one process trained on the whole batch ends; a killed rank must stop the other with one error line
-// within --dist-timeout.
+// within --dist-timeout, naming the checkpoint to resume from, and a job resumed from it must end where an
+// uninterrupted one ends.
 //
 // Tolerance 1e-6 on float32 weights of magnitude ~0.1-1: the ranks' averaged gradients differ from the
-// single process's only in summation order (~1e-7 relative). AdamW runs with ε = 1, where its update is
+// single process's only in summation order (~1e-7 relative); a resumed two-rank job sums as the uninterrupted
+// one does, so only a wrong resume state could make them differ. AdamW runs with ε = 1, where its update is
 // ≈ lr·m̂ (SGD with momentum): with the usual ε = 1e-8 it divides by √v̂ and turns gradients that are zero
 // up to rounding (conv biases in front of tiny-f4d4's one-channel GroupNorm groups) into ±lr steps whose
 // sign is that rounding, in 1 and 2 processes alike. A wrong split, unsynchronised noise or a missing
@@ -13,11 +15,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include <gtest/gtest.h>
 
 #include "io/safetensors.h"
 #include "support/expect_user_error.h"
+#include "support/safetensors_compare.h"
 #include "support/test_support.h"
 #include "unit/distributed/rank_launcher.h"
 
@@ -52,21 +56,6 @@ std::vector<std::string> train_args(const testing::ScratchDir& dir, const std::s
   return args;
 }
 
-double max_weight_difference(const std::string& a, const std::string& b) {
-  const auto one = io::read_safetensors(a), two = io::read_safetensors(b);
-  EXPECT_EQ(one.arrays.size(), two.arrays.size());
-  double largest = 0;
-  for (size_t i = 0; i < std::min(one.arrays.size(), two.arrays.size()); ++i) {
-    const io::Array &x = one.arrays[i].second, &y = two.arrays[i].second;
-    EXPECT_EQ(one.arrays[i].first, two.arrays[i].first);
-    if (x.dtype != io::DType::F32 || x.numel() != y.numel()) continue;
-    const auto* p = reinterpret_cast<const float*>(x.data);
-    const auto* q = reinterpret_cast<const float*>(y.data);
-    for (int64_t k = 0; k < x.numel(); ++k) largest = std::max(largest, std::abs(double(p[k]) - double(q[k])));
-  }
-  return largest;
-}
-
 void expect_ok(const testing::RankRun& run) {
   EXPECT_EQ(run.exit_code, 0) << run.err();
 }
@@ -87,25 +76,30 @@ TEST(DataParallelTrainVae, TwoRanksResumedEqualOneProcess) {
   expect_ok(single);
   EXPECT_CONTAINS(resumed[0].out(), "steps 2 -> 3");
   EXPECT_EQ(resumed[1].out(), "");  // only rank 0 reports
-  const double vae = max_weight_difference(dir.file("single/vae.safetensors"), dir.file("job/vae.safetensors"));
-  const double ema = max_weight_difference(dir.file("single/vae-ema.safetensors"), dir.file("job/vae-ema.safetensors"));
+  const double vae =
+      testing::max_safetensors_difference(dir.file("single/vae.safetensors"), dir.file("job/vae.safetensors"));
+  const double ema =
+      testing::max_safetensors_difference(dir.file("single/vae-ema.safetensors"), dir.file("job/vae-ema.safetensors"));
   std::cout << "max |single - 2 ranks|: vae " << vae << ", ema " << ema << "\n";
   EXPECT_LE(vae, 1e-6);
   EXPECT_LE(ema, 1e-6);
-  EXPECT_GT(max_weight_difference(dir.file("job/checkpoints/step-0000002.safetensors"),
-                                  dir.file("job/checkpoints/step-0000003.safetensors")),
+  EXPECT_GT(testing::max_safetensors_difference(dir.file("job/checkpoints/step-0000002.safetensors"),
+                                                dir.file("job/checkpoints/step-0000003.safetensors")),
             1e-4)
       << "the third step moved the weights (the comparison is not vacuous)";
 }
 
-TEST(DataParallelTrainVae, KilledRankStopsTheOtherWithinTheTimeout) {
+// Rank 1 is killed mid-run: rank 0 stops within the timeout with one line naming the emergency checkpoint it
+// saved of the last completed step (periodic checkpoints are off), and a two-rank job resumed from it ends
+// where an uninterrupted two-rank job ends.
+TEST(DataParallelTrainVae, KilledRankStopsTheOtherWithinTheTimeoutAndLeavesACheckpoint) {
   testing::ScratchDir dir;
   testing::write_bytes(dir.file("vae.ini"), kConfig);
-  const auto args = train_args(dir, "run", {"--steps", "100000", "--dist-timeout", "10", "--checkpoint-every", "1000"});
+  const std::vector<std::string> extra{"--steps", "24", "--dist-timeout", "10", "--checkpoint-every", "1000"};
   const int port = testing::free_port();
   const auto start = std::chrono::steady_clock::now();
-  testing::RankRun rank0 = testing::launch_program(LATENTLAB_BINARY, dir, args, 0, 2, port);
-  testing::RankRun rank1 = testing::launch_program(LATENTLAB_BINARY, dir, args, 1, 2, port);
+  testing::RankRun rank0 = testing::launch_program(LATENTLAB_BINARY, dir, train_args(dir, "run", extra), 0, 2, port);
+  testing::RankRun rank1 = testing::launch_program(LATENTLAB_BINARY, dir, train_args(dir, "run", extra), 1, 2, port);
   // Rank 0 writes a log record per step: kill rank 1 once training runs.
   const std::string log = dir.file("run/log.jsonl");
   while (testing::read_text(log).find("\"step\":2") == std::string::npos &&
@@ -120,10 +114,43 @@ TEST(DataParallelTrainVae, KilledRankStopsTheOtherWithinTheTimeout) {
   EXPECT_EQ(rank0.exit_code, 1) << rank0.err();
   const std::string err = rank0.err();
   EXPECT_CONTAINS(err, "latentlab train-vae: error: distributed: rank 0 of 2: ");
-  EXPECT_CONTAINS(err, "stopping");
+  EXPECT_CONTAINS(err, "stopping; resume from " + dir.file("run/checkpoints/step-"));
+  EXPECT_CONTAINS(err, "the last completed one, saved now)");
   size_t error_lines = 0;
   for (size_t at = err.find("error:"); at != std::string::npos; at = err.find("error:", at + 1)) ++error_lines;
   EXPECT_EQ(error_lines, 1u) << err;
+
+  // The checkpoint the line names is the only file in the directory (no temporary file left behind).
+  const size_t at = err.find("run/checkpoints/step-");
+  ASSERT_NE(at, std::string::npos) << err;
+  const int64_t saved = std::stoll(err.substr(at + 21, 7));
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.file("run/checkpoints")))
+    files.push_back(entry.path().filename().string());
+  EXPECT_EQ(files, std::vector<std::string>{err.substr(at + 16, 5 + 7 + 12)});
+  ASSERT_GE(saved, 2);
+  ASSERT_LT(saved, 24) << "rank 0 finished before rank 1 was killed";
+
+  // Resumed (--resume auto) as two ranks, next to an uninterrupted two-rank job.
+  const int reference_port = testing::free_port();
+  std::vector<testing::RankRun> reference;
+  for (int r = 0; r < 2; ++r)
+    reference.push_back(testing::launch_program(LATENTLAB_BINARY, dir, train_args(dir, "reference", extra), r, 2,
+                                                reference_port, "reference" + std::to_string(r)));
+  const auto resumed = testing::run_program_job(LATENTLAB_BINARY, dir, train_args(dir, "run", extra), 2);
+  for (auto& run : reference)
+    if (!testing::wait_rank(run, killed, 120)) testing::kill_rank(run);
+  for (const auto& run : resumed) expect_ok(run);
+  for (const auto& run : reference) expect_ok(run);
+  EXPECT_CONTAINS(resumed[0].out(), "steps " + std::to_string(saved) + " -> 24");
+  const double vae =
+      testing::max_safetensors_difference(dir.file("reference/vae.safetensors"), dir.file("run/vae.safetensors"));
+  const double ema = testing::max_safetensors_difference(dir.file("reference/vae-ema.safetensors"),
+                                                         dir.file("run/vae-ema.safetensors"));
+  std::cout << err << "killed at step " << saved << ", resumed vs uninterrupted (2 ranks): vae " << vae << ", ema "
+            << ema << "\n";
+  EXPECT_LE(vae, 1e-6);
+  EXPECT_LE(ema, 1e-6);
 }
 #endif
 

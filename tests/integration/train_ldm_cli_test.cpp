@@ -1,7 +1,9 @@
 // latentlab train-ldm end to end: `vae init` a tiny-f4d4 VAE, `cache` 48 procedural shapes at 32² into a store,
 // train SiT-tiny/1 for 2 steps, stop, resume to 4 (checkpoints, log, a decoded sample grid, the results JSON),
 // then `sample` the trained weights into an ADM .npz of the right shape. Bad inputs: one error line naming the
-// option or file, exit 2 for usage errors, no results written.
+// option or file, exit 2 for usage errors, no results written. REPA targets cached with the latents: `cache
+// --flip --teacher` with a tiny `train-teacher` run's weights, then train-ldm reads them (and says so) and
+// runs the teacher only with --repa-features online.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -99,6 +101,47 @@ TEST_F(TrainLdmCli, BadInputsAreOneLineErrors) {
   }
   EXPECT_FALSE(testing::file_exists(out + "/train-ldm.json"));
   EXPECT_FALSE(testing::file_exists(out + "/sit.safetensors"));
+}
+
+TEST_F(TrainLdmCli, TeacherTokensCachedWithTheLatents) {
+  const auto t = train_ldm_cli("train-teacher --out " + scratch.file("t") +
+                               " --dataset shapes:res=32,n=64,seed=0 --eval-dataset shapes:res=32,n=64,seed=1 --steps 2"
+                               " --batch-size 16 --warmup 1 --channels 4 --width 8 --groups 2 --levels 3 --blocks 0"
+                               " --probe-grid 1 --probe-factors rotation --seed 1");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const std::string teacher = "procedural:" + scratch.file("t/teacher.safetensors");
+  const std::string tokens = scratch.file("tokens.h5");
+  const auto c = train_ldm_cli("cache --batch-size 16 --vae " + dir_->file("vae0.safetensors") +
+                               " --data shapes:seed=0,n=48,res=32 --flip --teacher " + teacher + " --out " + tokens);
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  const auto info = testing::run_command(std::string(LATENTLAB_BINARY) + " store info " + tokens);
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_CONTAINS(info.out, "teacher tokens: 8 x 8 grid x 8 float16 (and flipped); teacher: procedural (r");
+  const auto run = [&](const std::string& out, const std::string& extra) {
+    const auto r =
+        testing::run_command("OMP_NUM_THREADS=1 " + std::string(LATENTLAB_BINARY) + " train-ldm --store " + tokens +
+                             " --preset SiT-tiny/1 --steps 2 --log-every 1 --grid-images 0 --batch-size 8"
+                             " --random-flip --repa on --threads 1 --teacher " +
+                             teacher + " --out " + out + extra);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return std::make_pair(r.err, nlohmann::json::parse(testing::read_text(out + "/train-ldm.json")));
+  };
+  const auto [stored_log, stored] = run(scratch.file("stored"), "");
+  EXPECT_CONTAINS(stored_log, "REPA on (teacher tokens read from the store), teacher procedural ");
+  EXPECT_EQ(stored["protocol"]["repa_features"], "store");
+  const auto [online_log, online] =
+      run(scratch.file("online"), " --repa-features online --dataset shapes:seed=0,n=48,res=32");
+  EXPECT_CONTAINS(online_log, "REPA on (teacher tokens computed online)");
+  EXPECT_EQ(online["protocol"]["repa_features"], "online");
+  EXPECT_EQ(stored["protocol"]["teacher"], online["protocol"]["teacher"]);
+  // Step 1 under the same initial weights: float16 tokens move the REPA term by at most 2^-11.
+  const auto first_repa = [&](const std::string& out) {
+    std::ifstream log(out + "/log.jsonl");
+    std::string line;
+    std::getline(log, line);
+    return nlohmann::json::parse(line)["repa"].get<double>();
+  };
+  EXPECT_NEAR(first_repa(scratch.file("stored")), first_repa(scratch.file("online")), 0x1p-11);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
@@ -36,6 +38,57 @@ TEST(Runtime, DeviceStrings) {
       FAIL() << bad;
     } catch (const UserError& e) {
       EXPECT_EQ(e.subject(), "--device");
+    }
+  }
+}
+
+// The device under a launcher, as a pure function of the visible GPU count (no GPU needed here).
+TEST(Runtime, LocalRankPicksTheGpuUnderALauncher) {
+  const DevicePlacement rank1{/*local_rank=*/1, /*world_size=*/2};
+  EXPECT_EQ(resolve_device("cuda", 2, rank1), "cuda:1");
+  EXPECT_EQ(resolve_device("auto", 2, rank1), "cuda:1");
+  EXPECT_EQ(resolve_device("cuda:0", 2, rank1), "cuda:0");  // an explicit index is kept
+  EXPECT_EQ(resolve_device("cpu", 2, rank1), "cpu");
+  EXPECT_EQ(resolve_device("auto", 0, rank1), "cpu");
+  EXPECT_THROW(resolve_device("cuda", 0, rank1), UserError);
+  EXPECT_EQ(resolve_device("cuda", 1, rank1), "cuda:0");  // the launcher shows each rank only its own GPU
+  EXPECT_EQ(resolve_device("cuda", 4, DevicePlacement{5, 8}), "cuda:1");  // more ranks than GPUs: shared
+  // No launcher: cuda:0 as before (LOCAL_RANK unset, or a single process).
+  EXPECT_EQ(resolve_device("cuda", 2, DevicePlacement{-1, 2}), "cuda:0");
+  EXPECT_EQ(resolve_device("auto", 2, DevicePlacement{1, 1}), "cuda:0");
+  EXPECT_EQ(resolve_device("cuda", 2, DevicePlacement{}), "cuda:0");
+  try {
+    resolve_device("cuda:2", 2, rank1);
+    FAIL() << "cuda:2 of 2";
+  } catch (const UserError& e) {
+    EXPECT_EQ(e.subject(), "--device");
+  }
+}
+
+TEST(Runtime, GpuOfLocalRankServesBothLaunchStyles) {  // --device and the NCCL communicator share it
+  EXPECT_EQ(gpu_of_local_rank(3, 8), 3);               // torchrun: every GPU visible to every rank
+  EXPECT_EQ(gpu_of_local_rank(3, 1), 0);               // Slurm --gpus-per-task=1: each rank sees only its own
+  EXPECT_EQ(gpu_of_local_rank(9, 8), 1);               // more ranks than GPUs: shared (with a warning)
+  EXPECT_EQ(gpu_of_local_rank(0, 0), 0);
+}
+
+TEST(Runtime, DevicePlacementFromTheVariables) {
+  const DevicePlacement placement = parse_device_placement("3", "8");
+  EXPECT_EQ(placement.local_rank, 3);
+  EXPECT_EQ(placement.world_size, 8);
+  EXPECT_TRUE(placement.applies());
+  EXPECT_FALSE(parse_device_placement(nullptr, "8").applies());
+  EXPECT_FALSE(parse_device_placement("0", nullptr).applies());
+  EXPECT_FALSE(parse_device_placement(nullptr, nullptr).applies());
+  for (const auto& [local_rank, world_size, variable] : {std::tuple{"x", "2", "LOCAL_RANK"},
+                                                         {"-1", "2", "LOCAL_RANK"},
+                                                         {"", "2", "LOCAL_RANK"},
+                                                         {"0", "2x", "WORLD_SIZE"}}) {
+    try {
+      parse_device_placement(local_rank, world_size);
+      FAIL() << local_rank << " " << world_size;
+    } catch (const UserError& e) {
+      EXPECT_EQ(e.subject(), variable);
     }
   }
 }

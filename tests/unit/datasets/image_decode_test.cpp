@@ -123,7 +123,7 @@ TEST(ImageDecodeTest, ReadsFilesByPath) {
 
 // Grey + alpha PNG ("LA"), which OpenCV cannot write: PIL writes it and PIL's convert("RGB") is the oracle.
 TEST(ImageDecodeTest, GreyAlphaMatchesPil) {
-  if (!testing::reference_python_has("PIL")) GTEST_SKIP() << "python3-pil missing";
+  ASSERT_TRUE(testing::reference_python_has("PIL")) << "Debian's python3-pil is required (tools/install-deps.sh)";
   ScratchDir dir;
   const std::string script =
       "from PIL import Image; import sys\n"

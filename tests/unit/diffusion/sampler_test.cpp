@@ -4,13 +4,20 @@
 //    n samples themselves (std/√n; p ≈ 6e-7 per check for an unbiased sampler), plus nothing for the
 //    discretisation: at 100 steps the Euler bias on these moments is well below one standard error at n = 2000
 //    (0.02 on the mean), and the SDE's last, noiseless step from t = 0.04 barely moves a component's variance;
-//  - a sampler that ignores the labels, or a field of the wrong sign, misses these bounds by far (checked);
+//  - and the whole distribution: the unbiased MMD² (RBF kernel, bandwidth 0.5) between the sampler's n = 2000
+//    and 2000 exact draws of the class lies below a bound calibrated on the null, exact against exact draws
+//    of the same sizes (derivation above kMmdNullSds below);
+//  - a sampler that ignores the labels, or a field of the wrong sign, misses these bounds by far, and so does
+//    the MMD bound, which also rejects the ODE at 4 steps (checked);
 //  - guidance at scale 1 equals conditional sampling exactly; the interval switches the unconditional pass on
 //    exactly at the grid times inside it; guided values equal v_u + w·(v_c − v_u);
 //  - shards concatenate to the unsharded run exactly; integration is float64 throughout.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <map>
+#include <vector>
 
 #include <ATen/ATen.h>
 
@@ -63,6 +70,84 @@ void expect_matches_mixture(const at::Tensor& x, int64_t label, const std::strin
   EXPECT_LE(std::abs(got - p), 5 * std::sqrt(std::max(p * (1 - p), 1.0 / n) / n)) << what << " mode weight";
 }
 
+// n exact draws from class `label`'s mixture (the null class: all components), float64 n×2.
+at::Tensor exact_draws(int64_t label, int64_t n, uint64_t seed) {
+  at::Generator g = at::detail::createCPUGenerator(seed);
+  const at::Tensor component = at::multinomial(at::tensor(kMixture.class_weights(label), at::kDouble), n, true, g);
+  std::vector<double> flat;
+  for (const auto& m : kMixture.means) flat.insert(flat.end(), m.begin(), m.end());
+  const at::Tensor mu = at::tensor(flat, at::kDouble).reshape({-1, 2}).index_select(0, component);
+  const at::Tensor std = at::tensor(kMixture.stds, at::kDouble).index_select(0, component).unsqueeze(1);
+  return mu + std * at::randn({n, 2}, g, at::kDouble);
+}
+
+// The unbiased estimate of the squared maximum mean discrepancy between two samples of equal size m (Gretton
+// et al. 2012, "A kernel two-sample test", JMLR 13, eq. 3):
+//   MMD²_u = Σ_{i≠j} [k(x_i, x_j) + k(y_i, y_j)] / (m(m − 1)) − 2 Σ_{i,j} k(x_i, y_j) / m²,
+// with the Gaussian kernel k(a, b) = exp(−|a − b|² / (2h²)), h = 0.5 fixed: the scale of the components (std
+// 0.3 to 0.6), so the kernel sees each mode's shape as well as the weights of modes > 4 std apart (a median
+// heuristic would pick h near the distance between modes, ~3, and see mostly the weights). Float64.
+constexpr double kMmdBandwidth = 0.5;
+
+double mmd2_unbiased(const at::Tensor& x, const at::Tensor& y) {
+  const auto kernel_sum = [](const at::Tensor& a, const at::Tensor& b, bool drop_diagonal) {
+    const at::Tensor d2 = (a.pow(2).sum(1, true) + b.pow(2).sum(1).unsqueeze(0) - 2 * at::mm(a, b.t())).clamp_min(0);
+    const at::Tensor k = at::exp(-d2 / (2 * kMmdBandwidth * kMmdBandwidth));
+    return k.sum().item<double>() - (drop_diagonal ? k.diagonal().sum().item<double>() : 0.0);
+  };
+  const double m = static_cast<double>(x.size(0));
+  return (kernel_sum(x, x, true) + kernel_sum(y, y, true)) / (m * (m - 1)) - 2 * kernel_sum(x, y, false) / (m * m);
+}
+
+// The bound, from the null distribution of MMD²_u at these sizes, measured here: R = 20 pairs of independent
+// exact samples of class `label` (n = 2000 each, seeds 1000 + 2r and 1001 + 2r) give its mean and standard
+// deviation sd, and bound = mean + 10 sd. Why 10: under the null MMD²_u has mean 0 (unbiased) and sd ∝ 1/m,
+// but it is a degenerate U-statistic whose limit is a weighted sum of centred χ²₁ variables, so its right tail
+// is exponential, not normal, and a normal-style "5 sd" is not rare. Offline (numpy, the same mixture, h and n;
+// 200 null pairs per class) the largest of 200 was mean + 5.4 sd for class 0 (3.7 and 3.6 sd for class 1 and
+// the null class), the 99th percentile 2.7 to 3.2 sd; with an exponential tail that puts mean + 10 sd near a
+// 1e-4 false-alarm rate even when 20 pairs underestimate sd by their ±16 % standard error. In sd units of
+// that null, samplers with the exact field at 100 steps gave −0.9 to +1.2 offline and −1.9 to +0.2 here (ODE
+// and SDE, all three classes, printed by the test: their discretisation bias is below the null's spread); the
+// ODE at 10 steps 10 to 15 offline (too close to the bound to be a control), at 4 steps 74 to 114, the wrong
+// class's field ~1100. The controls in TheMomentChecksRejectWrongSamplers use the 4-step ODE and the wrong
+// fields.
+constexpr int64_t kMmdSize = 2000;
+constexpr int kMmdNullPairs = 20;
+constexpr double kMmdNullSds = 10.0;
+
+struct MmdNull {
+  double mean = 0, sd = 0;
+  double bound() const { return mean + kMmdNullSds * sd; }
+};
+
+const MmdNull& mmd_null(int64_t label) {
+  static std::map<int64_t, MmdNull> cache;
+  auto it = cache.find(label);
+  if (it != cache.end()) return it->second;
+  std::vector<double> values;
+  for (int r = 0; r < kMmdNullPairs; ++r)
+    values.push_back(
+        mmd2_unbiased(exact_draws(label, kMmdSize, 1000 + 2 * r), exact_draws(label, kMmdSize, 1001 + 2 * r)));
+  const at::Tensor v = at::tensor(values, at::kDouble);
+  return cache[label] = {v.mean().item<double>(), v.std().item<double>()};
+}
+
+// MMD²_u between the sampler's output and fresh exact draws (seed 7, used by no null pair) of class `label`.
+double mmd_to_mixture(const at::Tensor& x, int64_t label) {
+  return mmd2_unbiased(x, exact_draws(label, x.size(0), 7));
+}
+
+void expect_mmd_below_bound(const at::Tensor& x, int64_t label, const std::string& what) {
+  ASSERT_EQ(x.size(0), kMmdSize);
+  const MmdNull& null = mmd_null(label);
+  const double mmd = mmd_to_mixture(x, label);
+  EXPECT_LE(mmd, null.bound()) << what << " class " << label << ": MMD² " << mmd << ", null mean " << null.mean
+                               << " sd " << null.sd;
+  std::printf("%s class %lld: MMD² %.3g = null mean %+.1f sd (null mean %.3g, sd %.3g, bound %.3g)\n", what.c_str(),
+              static_cast<long long>(label), mmd, (mmd - null.mean) / null.sd, null.mean, null.sd, null.bound());
+}
+
 TEST(SamplerTest, TimeGridsFollowRepaE) {
   const auto ode = time_grid(options("ode", 4));
   EXPECT_EQ(ode, (std::vector<double>{1.0, 0.75, 0.5, 0.25, 0.0}));
@@ -76,17 +161,23 @@ TEST(SamplerTest, TimeGridsFollowRepaE) {
 }
 
 // n = 2000 samples per class and sampler, 100 steps (see the top of the file for the bounds).
+// Moments, mode weight and MMD² of one sampler's n = 2000 samples of class `label` at 100 steps.
+void expect_reproduces(const std::string& kind, int64_t label) {
+  const at::Tensor x = run(options(kind, 100), 0, kMmdSize, label);
+  expect_matches_mixture(x, label, kind);
+  expect_mmd_below_bound(x, label, kind);
+}
+
 TEST(SamplerTest, BothSamplersReproduceTheBimodalClass) {
-  for (const std::string kind : {"ode", "sde"}) expect_matches_mixture(run(options(kind, 100), 0, 2000, 0), 0, kind);
+  for (const std::string kind : {"ode", "sde"}) expect_reproduces(kind, 0);
 }
 
 TEST(SamplerTest, BothSamplersReproduceTheUnimodalClass) {
-  for (const std::string kind : {"ode", "sde"}) expect_matches_mixture(run(options(kind, 100), 0, 2000, 1), 1, kind);
+  for (const std::string kind : {"ode", "sde"}) expect_reproduces(kind, 1);
 }
 
 TEST(SamplerTest, BothSamplersReproduceTheMarginalWithTheNullClass) {
-  for (const std::string kind : {"ode", "sde"})
-    expect_matches_mixture(run(options(kind, 100), 0, 2000, kMixture.null_class), kMixture.null_class, kind);
+  for (const std::string kind : {"ode", "sde"}) expect_reproduces(kind, kMixture.null_class);
 }
 
 TEST(SamplerTest, TheMomentChecksRejectWrongSamplers) {
@@ -103,6 +194,12 @@ TEST(SamplerTest, TheMomentChecksRejectWrongSamplers) {
   };
   const at::Tensor backwards = sample(reversed, d.noise, at::zeros({n}, at::kLong), o);
   EXPECT_GT((backwards.select(1, 0).mean() - mean0[0]).abs().item<double>(), 1.0);
+  // The MMD bound rejects both, and also the right field integrated too coarsely (ODE, 4 steps).
+  const double bound = mmd_null(0).bound();
+  EXPECT_GT(mmd_to_mixture(wrong_class, 0), 10 * bound);
+  EXPECT_GT(mmd_to_mixture(backwards, 0), 10 * bound);
+  const at::Tensor coarse = sample(exact_field(), d.noise, at::zeros({n}, at::kLong), options("ode", 4));
+  EXPECT_GT(mmd_to_mixture(coarse, 0), bound);
 }
 
 TEST(SamplerTest, GuidanceAtScaleOneIsConditionalSamplingExactly) {

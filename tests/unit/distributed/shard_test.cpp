@@ -1,4 +1,4 @@
-// --shard i/n parsing, the RANK/WORLD_SIZE fallback, and exact partitions.
+// --shard i/n parsing, the RANK/WORLD_SIZE fallback, {rank} in output paths, and exact partitions.
 #include <gtest/gtest.h>
 
 #include "distributed/launch_env.h"
@@ -32,6 +32,38 @@ TEST(Shard, FallsBackToRankAndWorldSize) {
   EXPECT_EQ(resolve_shard("", env).str(), "3/4");
   EXPECT_EQ(resolve_shard("1/2", env).str(), "1/2");  // the option wins
   EXPECT_EQ(resolve_shard("", LaunchEnv{}).str(), "0/1");
+}
+
+TEST(Shard, OutputPathsNameTheRank) {
+  LaunchEnv env;
+  env.rank = 1;
+  env.world_size = 3;
+  const Shard launched = resolve_shard("", env);
+  EXPECT_TRUE(launched.from_launch);
+  EXPECT_EQ(shard_output("out/s-{rank}-of-{world}.npz", launched, "--out"), "out/s-1-of-3.npz");
+  EXPECT_EQ(shard_output("{rank}/{rank}.h5", launched, "--out"), "1/1.h5");  // every occurrence
+  EXPECT_EQ(shard_output("", launched, "--results"), "");                    // an optional output left out
+  // An explicit --shard: the user chose the path; placeholders still work.
+  const Shard given = resolve_shard("2/4", env);
+  EXPECT_FALSE(given.from_launch);
+  EXPECT_EQ(shard_output("s.npz", given, "--out"), "s.npz");
+  EXPECT_EQ(shard_output("s-{rank}.npz", given, "--out"), "s-2.npz");
+  // One process (no launcher, or WORLD_SIZE=1): shard 0/1, nothing to clobber.
+  EXPECT_EQ(shard_output("s.npz", resolve_shard("", LaunchEnv{}), "--out"), "s.npz");
+  EXPECT_EQ(shard_output("s-{rank}.npz", resolve_shard("", LaunchEnv{}), "--out"), "s-0.npz");
+}
+
+TEST(Shard, LaunchedShardsRefuseACommonOutputPath) {
+  using testing::problem_of;
+  LaunchEnv env;
+  env.rank = 0;
+  env.world_size = 2;
+  const Shard launched = resolve_shard("", env);
+  const std::string problem = problem_of([&] { shard_output("runs/stats.npz", launched, "--out"); }, "--out");
+  EXPECT_CONTAINS(problem, "'runs/stats.npz' would be written by every rank (shard 0/2 from RANK/WORLD_SIZE)");
+  EXPECT_CONTAINS(problem, "add {rank} to the path, e.g. 'runs/stats-{rank}.npz'");
+  EXPECT_CONTAINS(problem_of([&] { shard_output("s-{world}", launched, "--save-grid"); }, "--save-grid"),
+                  "e.g. 's-{world}-{rank}'");  // {world} alone is the same on every rank
 }
 
 TEST(Shard, RangesPartitionExactly) {

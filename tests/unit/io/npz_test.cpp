@@ -2,7 +2,7 @@
 // against the exact slow path), members written by hand in the layouts numpy also produces (big-endian,
 // Fortran order), and one test per refusal. numpy itself reads and writes these in
 // tests/reference/arrays_reference_test.cpp.
-#ifdef LATENTLAB_WITH_ZIP  // .npz needs libzip: without it this file tests nothing
+#ifdef LATENTLAB_WITH_ZIP  // .npz needs libzip: without it this file tests only the refusal (at the end)
 #include "io/npz.h"
 
 #include <gtest/gtest.h>
@@ -218,6 +218,45 @@ TEST(NpzFormatTest, WriterRefusesBFloat16AndDuplicatesAndLeavesNothing) {
                  }),
       "array 'x' appears twice");
   EXPECT_TRUE(dir.list().empty());
+}
+
+}  // namespace
+}  // namespace latentlab::io
+
+#else  // without libzip (io/zip_archive_unavailable.cpp): every .npz is refused at opening with one line
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "io/npz.h"
+#include "io/npz_stream_writer.h"
+#include "io/weights.h"
+#include "support/expect_user_error.h"
+#include "support/sample_arrays.h"
+#include "support/test_support.h"
+
+namespace latentlab::io {
+namespace {
+
+TEST(NpzWithoutLibzip, EveryEntryPointRefusesWithOneLineAndWritesNothing) {
+  testing::ScratchDir dir;
+  const std::string path = dir.file("a.npz");
+  NpzStreamWriter writer(path);  // a valid archive: NpzStreamWriter writes the zip by hand, without libzip
+  writer.add("x", testing::sample_array(DType::F32, {2, 3}));
+  writer.commit();
+  const std::string line = "zip archives (.npz, zip-format .pth) need libzip: install libzip-dev and reconfigure";
+  EXPECT_EQ(testing::problem_of([&] { NpzReader reader(path); }, path), line);
+  EXPECT_EQ(testing::problem_of([&] { read_npz(path); }, path), line);
+  EXPECT_EQ(testing::problem_of([&] { load_weights(path); }, path), line);
+  const std::string out = dir.file("b.npz");
+  EXPECT_EQ(testing::problem_of(
+                [&] {
+                  write_npz(out, {{"x", testing::sample_array(DType::F32, {2})}}, false);
+                },
+                out),
+            line);
+  EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 }  // namespace

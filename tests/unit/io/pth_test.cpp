@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "io/torch_pickle.h"
+#include "io/weights.h"
 #include "support/expect_user_error.h"
 #include "support/test_support.h"
 #include "unit/io/pth_fixtures.h"
@@ -130,6 +131,19 @@ TEST(Pth, ZipErrors) {
   testing::write_zip_pth(dir.file("e.pth"), bad.bytes(), {});
   EXPECT_EQ(error_of([&] { PthFile f(dir.file("e.pth")); }),
             dir.file("e.pth") + ": entry 'archive/data.pkl': pickle opcode 0x68 at byte 3: memo key 9 not found");
+}
+#else
+// Without libzip (io/zip_archive_unavailable.cpp) a zip-format .pth is refused at opening with one line naming it
+// and the way out, by PthFile and by load_weights alike; legacy files still read (the tests below).
+TEST(Pth, ZipRefusedWithoutLibzip) {
+  ScratchDir dir;
+  const std::string path = dir.file("m.pth");
+  testing::write_bytes(path, std::string("PK\x03\x04", 4) + std::string(60, '\0'));
+  const std::string line = path +
+                           ": zip archives (.npz, zip-format .pth) need libzip: install libzip-dev and reconfigure, or "
+                           "re-save a .pth with torch.save(..., _use_new_zipfile_serialization=False)";
+  EXPECT_EQ(error_of([&] { PthFile f(path); }), line);
+  EXPECT_EQ(error_of([&] { load_weights(path); }), line);
 }
 #endif
 

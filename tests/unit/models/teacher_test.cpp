@@ -3,6 +3,8 @@
 // tests/unit/train/teacher_trainer_test.cpp).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <ATen/ATen.h>
 
 #include "core/error.h"
@@ -73,6 +75,12 @@ TEST(ProceduralTeacherTest, SavesAndLoadsThroughMakeTeacher) {
   const auto teacher = make_teacher("procedural:" + path);
   EXPECT_EQ(teacher->width(), 12);
   EXPECT_NE(teacher->description().find(io::sha256_file(path)), std::string::npos);
+  // The identity (what a latent store's cached teacher tokens record) is the description without the path:
+  // the same weights elsewhere are the same teacher.
+  EXPECT_EQ(teacher->identity().find(path), std::string::npos);
+  EXPECT_NE(teacher->identity().find(io::sha256_file(path)), std::string::npos);
+  std::filesystem::copy_file(path, dir.file("moved.safetensors"));
+  EXPECT_EQ(make_teacher("procedural:" + dir.file("moved.safetensors"))->identity(), teacher->identity());
   const at::Tensor images = images_to_signed(images_uint8);
   const at::Tensor tokens = teacher->patch_tokens(images, 2, 2);
   EXPECT_EQ(tokens.sizes(), (std::vector<int64_t>{4, 4, 12}));

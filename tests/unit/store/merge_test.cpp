@@ -5,6 +5,8 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
+
 #include "store/merge.h"
 #include "store/reader.h"
 #include "store/verify.h"
@@ -61,6 +63,38 @@ TEST(StoreMerge, ShardsMergeIntoTheSingleProcessStore) {
   EXPECT_LT(report.max_statistics_error, 1e-12);
   // Merging again finds the finished output.
   EXPECT_TRUE(merge_shards(shards, dir.file("merged.h5"), o).already_complete);
+}
+
+// With teacher tokens (and their flipped copies) the merged tokens equal the single-process store's too.
+TEST(StoreMerge, TeacherTokensMergeIntoTheSingleProcessStore) {
+  ScratchDir dir;
+  const int64_t total = 19;
+  const auto tokens = [](int64_t index, int64_t count) { return with_teacher_tokens(shard_identity(index, count)); };
+  write_store(dir.file("single.h5"), tokens(0, 1), iota_positions(total), 8);
+  std::vector<std::string> shards;
+  for (int64_t i = 0; i < 2; ++i) {
+    shards.push_back(dir.file("tokens" + std::to_string(i) + ".h5"));
+    write_store(shards.back(), tokens(i, 2), shard_positions(total, i, 2), 3);
+  }
+  MergeOptions o;
+  o.batch_size = 7;
+  merge_shards(shards, dir.file("merged.h5"), o);
+  StoreReader single(dir.file("single.h5")), merged(dir.file("merged.h5"));
+  EXPECT_EQ(identity_difference(single.info().header.identity, merged.info().header.identity), "");
+  const auto names = row_dataset_names(merged.info().header.identity);
+  EXPECT_EQ(std::count(names.begin(), names.end(), "teacher_tokens_flip"), 1);
+  for (const auto& name : names)
+    EXPECT_TRUE(single.read_raw(name, 0, total) == merged.read_raw(name, 0, total)) << name;
+  const auto report = verify_store(dir.file("merged.h5"), 8);
+  EXPECT_TRUE(report.ok()) << report.problems.front();
+  // A shard without tokens does not merge with one that has them.
+  write_store(dir.file("plain1.h5"), shard_identity(1, 2), shard_positions(total, 1, 2), 3);
+  EXPECT_CONTAINS(problem_of(
+                      [&] {
+                        merge_shards({shards[0], dir.file("plain1.h5")}, dir.file("m.h5"));
+                      },
+                      dir.file("plain1.h5")),
+                  "different teacher");
 }
 
 TEST(StoreMerge, RefusesForeignMissingAndDuplicateShards) {

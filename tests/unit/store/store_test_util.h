@@ -28,6 +28,16 @@ inline StoreIdentity test_identity(LatentDType dtype = LatentDType::Float32, boo
   return id;
 }
 
+// `id` with teacher tokens: a 2 x 3 grid of 5-wide tokens in `dtype`.
+inline StoreIdentity with_teacher_tokens(StoreIdentity id, LatentDType dtype = LatentDType::Float16,
+                                         std::string teacher = "test teacher (r16 d5) sha256 5eed") {
+  id.teacher = std::move(teacher);
+  id.teacher_grid = {2, 3};
+  id.teacher_width = 5;
+  id.teacher_dtype = dtype;
+  return id;
+}
+
 // A value in [0, 1) from (position, element, stream, seed).
 inline double unit(uint64_t position, uint64_t element, uint64_t stream, uint64_t seed) {
   uint64_t x = position * 0x9e3779b97f4a7c15ULL ^ (element + 1) * 0xbf58476d1ce4e5b9ULL ^
@@ -55,6 +65,19 @@ inline std::string key_of(int64_t position) {
   return "train/img" + std::to_string(100000 + position) + ".png";
 }
 
+// Teacher tokens (n, T, D) in [−2, 2) for dataset `positions`.
+inline at::Tensor token_values(const StoreIdentity& id, const std::vector<int64_t>& positions, uint64_t stream,
+                               uint64_t seed) {
+  const int64_t n = static_cast<int64_t>(positions.size()), t = id.teacher_grid[0] * id.teacher_grid[1];
+  at::Tensor out = at::empty({n, t, id.teacher_width}, at::kFloat);
+  float* p = out.data_ptr<float>();
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t e = 0; e < t * id.teacher_width; ++e)
+      p[i * t * id.teacher_width + e] = static_cast<float>(
+          4.0 * unit(static_cast<uint64_t>(positions[i]), static_cast<uint64_t>(e), stream, seed) - 2.0);
+  return out;
+}
+
 // The batch for dataset `positions` (rows of a store in that order).
 inline StoreBatch make_batch(const StoreIdentity& id, const std::vector<int64_t>& positions, uint64_t seed = 1) {
   StoreBatch b;
@@ -63,6 +86,10 @@ inline StoreBatch make_batch(const StoreIdentity& id, const std::vector<int64_t>
   if (id.flip)
     b.mean_flip = latent_values(id, positions, 2, seed, false),
     b.std_flip = latent_values(id, positions, 3, seed, true);
+  if (id.has_teacher_tokens()) {
+    b.teacher_tokens = token_values(id, positions, 4, seed);
+    if (id.flip) b.teacher_tokens_flip = token_values(id, positions, 5, seed);
+  }
   const int64_t n = static_cast<int64_t>(positions.size()), a = static_cast<int64_t>(id.attribute_names.size());
   b.labels = at::empty({n}, at::kLong);
   if (a > 0) b.attributes = at::empty({n, a}, at::kInt);

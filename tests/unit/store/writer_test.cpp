@@ -224,5 +224,91 @@ TEST(StoreWriter, ResumeAfterCrashAtEveryPointEqualsUninterruptedRun) {
   EXPECT_EQ(dir.list().size(), 7u);  // no leftovers
 }
 
+// Teacher tokens (REPA targets cached with the latents): read back as written (float16: torch's rounding), of
+// the flipped image where asked; the identity names the teacher and its grid.
+TEST(StoreWriter, TeacherTokensRoundTrip) {
+  for (const auto dtype : {LatentDType::Float16, LatentDType::Float32}) {
+    ScratchDir dir;
+    const auto id = with_teacher_tokens(test_identity(LatentDType::Float16, /*flip=*/true, 32), dtype);
+    write_store(dir.file("s.h5"), id, iota_positions(23), 4);
+    StoreReader reader(dir.file("s.h5"));
+    const StoreIdentity& got_id = reader.info().header.identity;
+    EXPECT_EQ(identity_difference(got_id, id), "");
+    EXPECT_EQ(got_id.teacher, "test teacher (r16 d5) sha256 5eed");
+    EXPECT_EQ(got_id.teacher_grid, (std::vector<int64_t>{2, 3}));
+    EXPECT_EQ(got_id.teacher_width, 5);
+    EXPECT_EQ(got_id.teacher_dtype, dtype);
+    const std::vector<int64_t> rows = {22, 0, 7, 7, 8, 9, 3};
+    const std::vector<uint8_t> flipped = {1, 0, 0, 1, 0, 1, 1};
+    const at::Tensor tokens = reader.read_teacher_tokens(rows, flipped);
+    const auto want = make_batch(id, rows);
+    EXPECT_EQ(tokens.sizes(), (std::vector<int64_t>{7, 6, 5}));
+    EXPECT_EQ(tokens.scalar_type(), at::kFloat);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto k = static_cast<int64_t>(i);
+      const at::Tensor w = (flipped[i] ? want.teacher_tokens_flip : want.teacher_tokens)[k];
+      EXPECT_TRUE(at::equal(tokens[k], dtype == LatentDType::Float16 ? w.to(at::kHalf).to(at::kFloat) : w))
+          << "row " << rows[i];
+    }
+    // The latents read as without tokens.
+    EXPECT_TRUE(at::equal(reader.read(rows).mean, make_batch(id, rows).mean.to(at::kHalf).to(at::kFloat)));
+  }
+  ScratchDir dir;
+  write_store(dir.file("plain.h5"), test_identity(), iota_positions(5), 4);
+  StoreReader plain(dir.file("plain.h5"));
+  EXPECT_FALSE(plain.info().header.identity.has_teacher_tokens());
+  EXPECT_CONTAINS(problem_of([&] { plain.read_teacher_tokens({0}); }, dir.file("plain.h5")), "no teacher tokens");
+}
+
+TEST(StoreWriter, TeacherTokensOfAnotherTeacherOrGridAreRefused) {
+  ScratchDir dir;
+  const std::string path = dir.file("s.h5");
+  const auto id = with_teacher_tokens(test_identity());
+  write_store(path, id, iota_positions(6), 4);
+  EXPECT_CONTAINS(problem_of([&] { StoreWriter::open_or_resume(path, test_identity(), 6); }, path),
+                  "different teacher (store: test teacher (r16 d5) sha256 5eed, requested: none)");
+  EXPECT_CONTAINS(problem_of(
+                      [&] {
+                        StoreWriter::open_or_resume(
+                            path, with_teacher_tokens(test_identity(), LatentDType::Float16, "other teacher sha256 0"),
+                            6);
+                      },
+                      path),
+                  "different teacher (store: test teacher");
+  auto grid = id;
+  grid.teacher_grid = {3, 2};
+  EXPECT_CONTAINS(problem_of([&] { StoreWriter::open_or_resume(path, grid, 6); }, path), "different teacher_grid");
+  auto width = id;
+  width.teacher_width = 0;
+  EXPECT_CONTAINS(problem_of([&] { StoreWriter::open_or_resume(path, width, 6); }, path), "teacher width");
+  // A batch without the tokens is refused before anything is written.
+  ScratchDir other;
+  auto writer = StoreWriter::open_or_resume(other.file("t.h5"), id, 6);
+  auto batch = make_batch(id, {0, 1});
+  batch.teacher_tokens_flip = at::Tensor();
+  batch.teacher_tokens = batch.teacher_tokens.slice(1, 0, 5);
+  EXPECT_CONTAINS(problem_of([&] { writer.append(batch); }, other.file("t.h5") + ".partial"),
+                  "teacher_tokens must have shape [2, 6, 5]");
+  EXPECT_EQ(writer.next_row(), 0);
+}
+
+// The writer stays crash-safe with tokens: a crash at any point, garbage in every uncommitted row of every
+// dataset (tokens included), then resume gives the uninterrupted run's bytes.
+TEST(StoreWriter, TeacherTokensResumeAfterCrashEqualsUninterruptedRun) {
+  ScratchDir dir;
+  const auto id = with_teacher_tokens(test_identity(LatentDType::Float16, true, 32));
+  const auto positions = iota_positions(30);
+  write_store(dir.file("ref.h5"), id, positions, 4, pinned());
+  const std::string reference = read_text(dir.file("ref.h5"));
+  for (const std::string point : {"rows-written", "committed", "finish-metadata-half"}) {
+    SCOPED_TRACE(point);
+    const std::string path = dir.file("s-" + point + ".h5");
+    EXPECT_THROW(write_store(path, id, positions, 4, crash_at(point, point.rfind("finish", 0) == 0 ? 1 : 3)), Crash);
+    scribble_uncommitted(path);
+    EXPECT_EQ(write_store(path, id, positions, 4, pinned()), StoreWriter::Status::Resumed);
+    EXPECT_TRUE(read_text(path) == reference) << "differs from the uninterrupted store";
+  }
+}
+
 }  // namespace
 }  // namespace latentlab::store
