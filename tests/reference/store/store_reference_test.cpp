@@ -87,6 +87,22 @@ void expect_h5py_sees_the_store(const StoreIdentity& id, const char* float_name)
   } else {
     EXPECT_EQ(d.at("keys").at("dtype"), "int64");
   }
+  if (id.has_teacher_tokens()) {  // the REPA teacher's tokens (docs/latent-store.md): N x T x D, attributes
+    const auto& t = d.at("teacher_tokens");
+    EXPECT_EQ(t.at("shape"), (std::vector<int64_t>{rows, 6, 5}));
+    EXPECT_EQ(t.at("dtype"), id.teacher_dtype == LatentDType::Float16 ? "float16" : "float32");
+    EXPECT_TRUE(t.at("contiguous").get<bool>());
+    EXPECT_EQ(t.at("attributes").at("teacher"), id.teacher);
+    EXPECT_EQ(t.at("attributes").at("grid_h"), 2);
+    EXPECT_EQ(t.at("attributes").at("grid_w"), 3);
+    EXPECT_EQ(t.at("values").get<std::vector<double>>(), flat(reader.read_teacher_tokens(iota_positions(rows))));
+    if (id.flip) {
+      EXPECT_EQ(d.at("teacher_tokens_flip").at("values").get<std::vector<double>>(),
+                flat(reader.read_teacher_tokens(iota_positions(rows), std::vector<uint8_t>(rows, 1))));
+    }
+  } else {
+    EXPECT_FALSE(d.contains("teacher_tokens"));
+  }
 }
 
 TEST(StoreReference, H5pyReadsAFloat16StoreWithFlipsAndStringKeys) {
@@ -95,6 +111,12 @@ TEST(StoreReference, H5pyReadsAFloat16StoreWithFlipsAndStringKeys) {
 
 TEST(StoreReference, H5pyReadsAFloat32StoreWithIntegerKeys) {
   expect_h5py_sees_the_store(test_identity(LatentDType::Float32, false, 0, {}), "float32");
+}
+
+TEST(StoreReference, H5pyReadsTeacherTokensInBothDtypes) {
+  expect_h5py_sees_the_store(with_teacher_tokens(test_identity(LatentDType::Float16, true, 40)), "float16");
+  expect_h5py_sees_the_store(
+      with_teacher_tokens(test_identity(LatentDType::Float32, false, 0, {}), LatentDType::Float32), "float32");
 }
 
 TEST(StoreReference, LatentlabReadsAndVerifiesAStoreWrittenByH5py) {
