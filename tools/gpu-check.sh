@@ -81,7 +81,7 @@ run_unit() {  # they caught the std::filesystem interposition
 # and with an NCCL group of world size 1 (same model and steps, alternating rounds; its all-reduces, buckets and
 # hooks are what the difference costs), overlapped and after backward; then whether NCCL accepts two ranks on one
 # GPU (it does not: both must stop with one line, no hang). The wheel ships no Gloo headers (docs/gpu.md). Then the
-# figures still owed to open issues: SiT-B/2 (#8), the VAE step at 256² (#7, after its CPU-side changes).
+# figures still owed to open issues: SiT-B/2 training and image sampling (#8), then the VAE step at 256² (#7).
 dist="timeout 60 build-gpu/bin/distributed_driver bench --width 2048 --depth 8 --batch 256"
 run_bench() {
   step bench bash -c "set -x; export MASTER_ADDR=127.0.0.1;
@@ -89,8 +89,8 @@ run_bench() {
     MASTER_PORT=29513 $dist --steps 50 --backend nccl --force-group on --rounds 3 --sync after;
     for r in 0 1; do RANK=\$r LOCAL_RANK=0 WORLD_SIZE=2 MASTER_PORT=29514 $dist --steps 30 --backend nccl --timeout 20 & done; wait;
     timeout 150 build-gpu/bin/bench_sit_train_step SiT-B/2 32 5 $jobs SiT-B/2 64 50 cuda;
-    timeout 150 build-gpu/bin/bench_vae_train_step f16d32 256 8 5 $jobs cuda;
     timeout 150 build-gpu/bin/bench_sample_images SiT-B/2 f8d4 32 250 $jobs SiT-tiny/1 tiny-f4d4 64 50 cuda;
+    timeout 150 build-gpu/bin/bench_vae_train_step f16d32 256 8 5 $jobs cuda;
     timeout 150 build-gpu/bin/bench_inception_fid 1024 $jobs 128 cuda;
     timeout 150 build-gpu/bin/bench_autoencoder_kl f8d4 256 32 10 $jobs cuda;
     timeout 150 build-gpu/bin/bench_autoencoder_kl f16d32 256 32 10 $jobs cuda;

@@ -1,6 +1,7 @@
 #include "models/sendvae_mapper.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <c10/util/StringUtil.h>
 #include <torch/nn/init.h>
 #include <torch/nn/modules/activation.h>

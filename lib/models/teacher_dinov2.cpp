@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include "models/dinov2.h"
 #include "models/dinov2_weights.h"

@@ -1,6 +1,7 @@
 #include "train/vae_train_options.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/error.h"
 #include "core/options.h"

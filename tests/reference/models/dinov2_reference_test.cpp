@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include "io/npz.h"
 #include "io/tensor_convert.h"

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include "core/error.h"
 #include "io/safetensors.h"

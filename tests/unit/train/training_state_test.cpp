@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/optim/adamw.h>
 #include <nlohmann/json.hpp>
