@@ -6,7 +6,9 @@
 # tree that tools/gpu-carry.sh exports: cd build-deps/src && OUT=$OUT DEPS=.. tools/gpu-check.sh
 # With LIMIT, the steps after the build are cut short so that the script ends within LIMIT seconds.
 # TARGETS (default "all benches") narrows the build (keep distributed_driver in it for the NCCL lines of the bench
-# step); BENCH_FIRST=1 runs the benchmarks before the unit tests.
+# step); BENCH_FIRST=1 runs the benchmarks before the unit tests; BENCH_CMD replaces the bench step's command list
+# (e.g. one benchmark to re-measure after a change). CMAKE_ARGS="-DLATENTLAB_UNITY=ON -DLATENTLAB_UNITY_BATCH=4"
+# builds the libraries in batches of 4 sources, for a short device call.
 set -uo pipefail
 begin=$(date +%s)
 OUT=${OUT:-gpu-out}
@@ -31,7 +33,12 @@ step() {  # step NAME COMMAND...: runs and logs, records the exit code
   local name=$1; shift
   local start=$(date +%s)
   local limit=()
-  if [ "${LIMIT:-0}" -gt 0 ]; then limit=(timeout $(( begin + LIMIT - 10 - start ))); fi
+  if [ "${LIMIT:-0}" -gt 0 ]; then
+    local left=$(( begin + LIMIT - 10 - start ))
+    # `timeout 0` would mean no limit at all
+    if [ "$left" -le 0 ]; then echo "$name: skipped, LIMIT reached" | tee -a "$OUT/summary.txt"; return 1; fi
+    limit=(timeout "$left")
+  fi
   "${limit[@]}" "$@" > "$OUT/$name.log" 2>&1
   local rc=$?
   echo "$name: rc=$rc, $(( $(date +%s) - start )) s" | tee -a "$OUT/summary.txt"
@@ -70,7 +77,7 @@ step configure cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DLAT
   "-DLATENTLAB_REFERENCE_PYTHON=$python" "${extra[@]}" ${CMAKE_ARGS:-} || exit 1
 # -k 0: one run shows every compile error, and whatever did build is still tested.
 step build cmake --build build-gpu -j "$jobs" --target ${TARGETS:-all benches} -- -k 0
-readelf -d build-gpu/bin/unit_io | grep NEEDED | head -3 >> "$OUT/probe.txt"  # libstdc++ first: see Dependencies.cmake
+[ -f build-gpu/bin/unit_io ] && readelf -d build-gpu/bin/unit_io | grep NEEDED | head -3 >> "$OUT/probe.txt"  # libstdc++ first: see Dependencies.cmake
 build-gpu/bin/latentlab version >> "$OUT/probe.txt" 2>&1
 
 run_unit() {  # they caught the std::filesystem interposition
@@ -84,6 +91,7 @@ run_unit() {  # they caught the std::filesystem interposition
 # figures still owed to open issues: SiT-B/2 training and image sampling (#8), then the VAE step at 256² (#7).
 dist="timeout 60 build-gpu/bin/distributed_driver bench --width 2048 --depth 8 --batch 256"
 run_bench() {
+  if [ -n "${BENCH_CMD:-}" ]; then step bench bash -c "set -x; $BENCH_CMD"; return; fi
   step bench bash -c "set -x; export MASTER_ADDR=127.0.0.1;
     MASTER_PORT=29512 $dist --steps 50 --backend nccl --force-group on --rounds 5 --sync overlap;
     MASTER_PORT=29513 $dist --steps 50 --backend nccl --force-group on --rounds 3 --sync after;

@@ -75,6 +75,14 @@ void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
 }
 
+void foreach_mul_(std::vector<at::Tensor>& tensors, const at::Tensor& factor) {
+#if LATENTLAB_TORCH_AT_LEAST(2, 1)
+  at::_foreach_mul_(tensors, factor);
+#else
+  for (auto& tensor : tensors) tensor.mul_(factor);
+#endif
+}
+
 std::string torch_version() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
          std::to_string(TORCH_VERSION_PATCH);

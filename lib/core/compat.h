@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <ATen/core/Tensor.h>
 #include <c10/core/DeviceType.h>
@@ -58,6 +59,10 @@ class TF32Scope {
 // Sets the learning rate of every parameter group. LibTorch 1.13 has only StepLR, so schedules
 // (warm-up, cosine) are plain functions of the step in lib/train and applied through this.
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
+
+// tensors[i] *= factor (a 0-dim tensor on their device) for every i, without reading factor back: one
+// multi-tensor kernel from 2.1 on; 1.13 has no tensor-scalar _foreach_mul_ and loops.
+void foreach_mul_(std::vector<at::Tensor>& tensors, const at::Tensor& factor);
 
 std::string torch_version();  // "1.13.0"
 int cuda_device_count();      // 0 when the build or the machine has no GPU

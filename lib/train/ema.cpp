@@ -29,13 +29,21 @@ void Ema::update(torch::nn::Module& module) {
   at::NoGradGuard no_grad;
   const auto current = named_state(module);
   LATENTLAB_ASSERT(current.size() == shadow_.size(), "EMA over a module of another structure");
+  // Multi-tensor kernels (two launches on CUDA rather than two per tensor), the same arithmetic as
+  // shadow.mul_(decay).add_(value, 1 - decay).
+  std::vector<at::Tensor> shadows, values;
   for (size_t i = 0; i < current.size(); ++i) {
     auto& shadow = shadow_[i].second;
-    if (at::isFloatingType(shadow.scalar_type()))
-      shadow.mul_(decay_).add_(current[i].second.detach(), 1.0 - decay_);
-    else
+    if (at::isFloatingType(shadow.scalar_type())) {
+      shadows.push_back(shadow);
+      values.push_back(current[i].second.detach());
+    } else {
       shadow.copy_(current[i].second);
+    }
   }
+  if (shadows.empty()) return;  // the foreach ops refuse empty lists
+  at::_foreach_mul_(shadows, decay_);
+  at::_foreach_add_(shadows, values, 1.0 - decay_);
 }
 
 void Ema::copy_to(torch::nn::Module& module) const {

@@ -27,6 +27,7 @@
 #include "store/reader.h"
 #include "train/checkpoint.h"
 #include "train/ema.h"
+#include "train/foreach_adamw.h"
 #include "train/jsonl_log.h"
 #include "train/ldm_latents.h"
 #include "train/ldm_sample_grid.h"
@@ -167,7 +168,7 @@ LdmTrainer::LdmTrainer(LdmTrainOptions options, std::shared_ptr<models::Teacher>
   if (s.repa && !s.repa_from_store) s.teacher->to(s.device);
   require_same_latents_on_every_rank(*s.comm, *s.reader, s.norm, s.classes());  // before any rank relies on them
   distributed::broadcast_state(*s.comm, s.sit.module());
-  s.optimizer = std::make_unique<torch::optim::AdamW>(
+  s.optimizer = std::make_unique<ForeachAdamW>(
       s.sit.module().parameters(),
       torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).eps(o.adam_eps).weight_decay(o.weight_decay));
   if (o.ema > 0) s.ema = std::make_unique<Ema>(s.sit.module(), o.ema);

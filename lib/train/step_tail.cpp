@@ -1,14 +1,11 @@
 #include "train/step_tail.h"
 
-// clip_grad.h names torch::Tensor without including its declaration.
-#include <torch/types.h>
-
-#include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/optimizer.h>
 
 #include "core/compat.h"
 #include "distributed/gradient_sync.h"
 #include "distributed/rank_share.h"
+#include "train/grad_clip.h"
 
 namespace latentlab::train {
 
@@ -25,10 +22,12 @@ std::optional<double> backward_and_step(torch::optim::Optimizer& optimizer, dist
   if (sync) sync->prepare();
   loss.backward();
   if (sync) sync->finish();  // .grad = the mean over ranks = the global batch's gradient
-  std::optional<double> norm;
-  if (grad_clip > 0) norm = torch::nn::utils::clip_grad_norm_(parameters, grad_clip);
+  at::Tensor norm;
+  if (grad_clip > 0) norm = clip_grad_norm(parameters, grad_clip);
   optimizer.step();
-  return norm;
+  // Read back only now, with the optimiser's kernels queued: reading it before would stall the device.
+  if (!norm.defined()) return std::nullopt;
+  return norm.item<double>();
 }
 
 void average_terms(distributed::Communicator& communicator, LossTerms& terms) {

@@ -27,8 +27,8 @@ namespace latentlab::train {
 double apply_schedule(torch::optim::Optimizer& optimizer, const LrSchedule& schedule, double base, int64_t step);
 
 // zero_grad, backward of `loss` with `sync` averaging the gradients over ranks (null: one process), clipping
-// of `parameters`' global L2 norm to `grad_clip` (0 = off), then the optimiser step. Returns the norm before
-// clipping, when clipped.
+// of `parameters`' global L2 norm to `grad_clip` (0 = off; train/grad_clip.h), then the optimiser step.
+// Returns the norm before clipping, when clipped.
 std::optional<double> backward_and_step(torch::optim::Optimizer& optimizer, distributed::GradientSync* sync,
                                         const at::Tensor& loss, const std::vector<at::Tensor>& parameters,
                                         double grad_clip);

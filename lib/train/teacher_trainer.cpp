@@ -18,6 +18,7 @@
 #include "io/tensor_convert.h"
 #include "models/module_state.h"
 #include "train/checkpoint.h"
+#include "train/foreach_adamw.h"
 #include "train/jsonl_log.h"
 #include "train/lost_rank.h"
 #include "train/optimizer_state.h"
@@ -76,8 +77,8 @@ TeacherTrainer::TeacherTrainer(models::ProceduralTeacherNet net, const models::T
   s.net->to(device);
   s.net->train();
   distributed::broadcast_state(communicator, *s.net);
-  s.optimizer = std::make_unique<torch::optim::AdamW>(
-      s.net->parameters(), torch::optim::AdamWOptions(s.o.lr).weight_decay(s.o.weight_decay));
+  s.optimizer = std::make_unique<ForeachAdamW>(s.net->parameters(),
+                                               torch::optim::AdamWOptions(s.o.lr).weight_decay(s.o.weight_decay));
   s.sync = std::make_unique<distributed::GradientSync>(communicator, s.net->parameters());
 }
 

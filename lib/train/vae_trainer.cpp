@@ -18,6 +18,7 @@
 #include "distributed/checkpoint_sync.h"
 #include "io/weights.h"
 #include "models/module_state.h"
+#include "train/foreach_adamw.h"
 #include "train/image_grid.h"
 #include "train/jsonl_log.h"
 #include "train/step_log.h"
@@ -153,9 +154,8 @@ VaeTrainer::VaeTrainer(VaeTrainOptions options, const datasets::ImageSource& sou
   const auto adamw = [&](double lr) {
     return torch::optim::AdamWOptions(lr).betas({o.beta1, o.beta2}).eps(o.adam_eps).weight_decay(o.weight_decay);
   };
-  s.vae_opt = std::make_unique<torch::optim::AdamW>(s.vae_parameters(), adamw(o.lr));
-  s.disc_opt =
-      std::make_unique<torch::optim::AdamW>(s.disc.module().parameters(), adamw(o.disc_lr > 0 ? o.disc_lr : o.lr));
+  s.vae_opt = std::make_unique<ForeachAdamW>(s.vae_parameters(), adamw(o.lr));
+  s.disc_opt = std::make_unique<ForeachAdamW>(s.disc.module().parameters(), adamw(o.disc_lr > 0 ? o.disc_lr : o.lr));
   s.join_data_parallel();
   if (o.ema > 0) s.ema = std::make_unique<Ema>(s.vae.module(), o.ema);
 }

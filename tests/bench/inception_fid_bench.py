@@ -34,7 +34,8 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = False
     batch = int(batch)
     net = reference.fid_inception()
-    net.load_state_dict(torch.load(weights, weights_only=False)  # a LibTorch-written file)
+    # weights_only=False: a LibTorch-written file, which torch >= 2.6's default refuses.
+    net.load_state_dict(torch.load(weights, weights_only=False))
     net.to(device)
     images = np.load(images_path)
     with torch.inference_mode():

@@ -2,8 +2,9 @@
 // tests/reference/models/sit_reference.py (sit_train_step_bench.py), same architecture, the same seeded
 // weights (the peer writes them, this side loads that .pt), same batch and thread count, in the same run.
 //  - train: steps/s of one REPA training step — flow-matching loss (diffusion/flow_matching.h) + 0.5 × REPA
-//    negative cosine against fixed random targets, backward, grad-norm clip 1.0, AdamW(1e-4, wd 0); fastest
-//    of ITERS steps after a warm-up step.
+//    negative cosine against fixed random targets, then train-ldm's own tail (train/step_tail.h: backward,
+//    grad-norm clip 1.0 and ForeachAdamW(1e-4, wd 0), the norm read back as the trainer logs it); fastest of
+//    ITERS steps after a warm-up step. The peer runs PyTorch's defaults (foreach AdamW and clip on CUDA).
 //  - sample: latents/s of the Euler–Maruyama sampler (diffusion/sampler.h, float64 state, CFG 2.5 on
 //    [0, 0.75]) with a tiny SiT, one run of STEPS steps on each side.
 // Run: build/bin/bench_sit_train_step [PRESET=SiT-B/2] [BATCH=4] [ITERS=3] [THREADS=all cores]
@@ -19,10 +20,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
-#include <torch/types.h>  // before clip_grad.h, which uses torch::Tensor without including it
-
-#include <torch/nn/utils/clip_grad.h>
-#include <torch/optim/adamw.h>
 
 #include "core/allocator.h"
 #include "core/runtime.h"
@@ -32,6 +29,8 @@
 #include "diffusion/sit_velocity.h"
 #include "models/sit.h"
 #include "support/test_support.h"
+#include "train/foreach_adamw.h"
+#include "train/step_tail.h"
 
 using namespace latentlab;
 
@@ -76,7 +75,7 @@ double train_rate(const models::SiT& sit, int batch, int iters) {
   std::vector<at::Tensor> params;
   for (const auto& p : sit.module().parameters())
     if (p.requires_grad()) params.push_back(p);
-  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(1e-4).weight_decay(0));
+  train::ForeachAdamW opt(params, torch::optim::AdamWOptions(1e-4).weight_decay(0));
   const auto step = [&] {
     const auto b = diffusion::make_flow_matching_batch(x, {}, g);
     const auto out = sit.forward(b.x_t, b.t, y);
@@ -85,11 +84,9 @@ double train_rate(const models::SiT& sit, int batch, int iters) {
     at::Tensor proj = at::zeros({}, on_device);
     for (size_t j = 0; j < targets.size(); ++j)
       proj = proj - (unit(out.projections[j]) * unit(targets[j])).sum(-1).mean();
-    (diffusion::flow_matching_loss(out.prediction, b.target) + 0.5 * proj / static_cast<double>(targets.size()))
-        .backward();
-    torch::nn::utils::clip_grad_norm_(params, 1.0);
-    opt.step();
-    opt.zero_grad();
+    const auto loss =
+        diffusion::flow_matching_loss(out.prediction, b.target) + 0.5 * proj / static_cast<double>(targets.size());
+    train::backward_and_step(opt, nullptr, loss, params, 1.0);
   };
   step();
   double fastest = 1e300;
