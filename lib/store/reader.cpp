@@ -130,38 +130,36 @@ void StoreReader::read_rows_flipped(const std::string& name, const std::vector<i
   }
 }
 
+at::Tensor StoreReader::read_float32(const std::string& name, std::vector<int64_t> row_shape, LatentDType stored,
+                                     const std::vector<int64_t>& rows, const std::vector<uint8_t>& flipped) const {
+  if (!flipped.empty() && flipped.size() != rows.size()) fail(info_.path, "flip choices do not match the rows");
+  const bool any_flip = std::any_of(flipped.begin(), flipped.end(), [](uint8_t f) { return f != 0; });
+  if (any_flip && !info_.header.identity.flip)
+    fail(info_.path, "the store holds no flipped copies (it was cached without --flip)");
+  row_shape.insert(row_shape.begin(), static_cast<int64_t>(rows.size()));
+  const auto dtype = stored == LatentDType::Float16 ? at::kHalf : at::kFloat;
+  at::Tensor out = at::empty(row_shape, dtype);
+  read_rows_flipped(name, rows, any_flip ? flipped : std::vector<uint8_t>{}, static_cast<uint8_t*>(out.data_ptr()));
+  return dtype == at::kFloat ? out : out.to(at::kFloat);
+}
+
 at::Tensor StoreReader::read_teacher_tokens(const std::vector<int64_t>& rows,
                                             const std::vector<uint8_t>& flipped) const {
   const StoreIdentity& id = info_.header.identity;
   if (!id.has_teacher_tokens()) fail(info_.path, "holds no teacher tokens (cache it with --teacher)");
-  if (!flipped.empty() && flipped.size() != rows.size()) fail(info_.path, "flip choices do not match the rows");
-  const bool any_flip = std::any_of(flipped.begin(), flipped.end(), [](uint8_t f) { return f != 0; });
-  if (any_flip && !id.flip) fail(info_.path, "the store holds no flipped copies (it was cached without --flip)");
-  const auto dtype = id.teacher_dtype == LatentDType::Float16 ? at::kHalf : at::kFloat;
-  at::Tensor out =
-      at::empty({static_cast<int64_t>(rows.size()), id.teacher_grid[0] * id.teacher_grid[1], id.teacher_width}, dtype);
-  read_rows_flipped("teacher_tokens", rows, flipped, static_cast<uint8_t*>(out.data_ptr()));
-  return dtype == at::kFloat ? out : out.to(at::kFloat);
+  return read_float32("teacher_tokens", {id.teacher_grid[0] * id.teacher_grid[1], id.teacher_width}, id.teacher_dtype,
+                      rows, flipped);
 }
 
 LatentBatch StoreReader::read(const std::vector<int64_t>& rows, const std::vector<uint8_t>& flipped) const {
   const StoreIdentity& id = info_.header.identity;
   const int64_t n = static_cast<int64_t>(rows.size());
-  const bool any_flip = std::any_of(flipped.begin(), flipped.end(), [](uint8_t f) { return f != 0; });
-  if (!flipped.empty() && flipped.size() != rows.size()) fail(info_.path, "flip choices do not match the rows");
-  if (any_flip && !id.flip) fail(info_.path, "the store holds no flipped latents (it was cached without --flip)");
+  const std::vector<int64_t> row_shape = {id.latent_shape[0], id.latent_shape[1], id.latent_shape[2]};
   LatentBatch batch;
+  batch.mean = read_float32("mean", row_shape, id.dtype, rows, flipped);
+  batch.std = read_float32("std", row_shape, id.dtype, rows, flipped);
   batch.rows = rows;
   batch.flipped = flipped.empty() ? std::vector<uint8_t>(rows.size(), 0) : flipped;
-  const std::vector<int64_t> shape = {n, id.latent_shape[0], id.latent_shape[1], id.latent_shape[2]};
-  const auto dtype = id.dtype == LatentDType::Float16 ? at::kHalf : at::kFloat;
-  const auto read_latent = [&](const std::string& name) {
-    at::Tensor out = at::empty(shape, dtype);
-    read_rows_flipped(name, rows, any_flip ? flipped : std::vector<uint8_t>{}, static_cast<uint8_t*>(out.data_ptr()));
-    return dtype == at::kFloat ? out : out.to(at::kFloat);
-  };
-  batch.mean = read_latent("mean");
-  batch.std = read_latent("std");
   batch.labels = at::empty({n}, at::kLong);
   read_rows("labels", rows, static_cast<uint8_t*>(batch.labels.data_ptr()));
   if (!id.attribute_names.empty()) {

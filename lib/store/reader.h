@@ -60,6 +60,10 @@ class StoreReader {
 
  private:
   void read_rows(const std::string& name, const std::vector<int64_t>& rows, uint8_t* out) const;
+  // Rows of dataset `name` (each `row_shape`, stored as `stored`) as float32, from the "_flip" copy where
+  // `flipped` says so; checks the flip choices against the rows and the store.
+  at::Tensor read_float32(const std::string& name, std::vector<int64_t> row_shape, LatentDType stored,
+                          const std::vector<int64_t>& rows, const std::vector<uint8_t>& flipped) const;
   // Rows of `name`, or of `name`_flip where flipped[i] != 0 (empty: none), into `out` (rows.size() rows).
   void read_rows_flipped(const std::string& name, const std::vector<int64_t>& rows, const std::vector<uint8_t>& flipped,
                          uint8_t* out) const;
