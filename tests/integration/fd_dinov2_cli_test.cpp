@@ -98,6 +98,7 @@ TEST_F(FdDinoV2Cli, MetricsCommandWritesFdDinoV2WithProtocol) {
 
 // FD-DINOv2 reference statistics: `stats make --features dinov2` keeps the CLS moments, labelled by the model the
 // weights hold, and `metrics --metrics fd_dinov2` takes the file in place of the folder (same images: 0).
+#if LATENTLAB_WITH_ZIP  // writes or reads .npz files (libzip)
 TEST_F(FdDinoV2Cli, StatsMakeWritesDinoV2StatisticsForFdDinoV2) {
   const std::string stats = scratch.file("a_dinov2.npz");
   const auto made = latentlab("stats make " + folder("a") + " --features dinov2 --extractor-weights " + weights() +
@@ -112,6 +113,7 @@ TEST_F(FdDinoV2Cli, StatsMakeWritesDinoV2StatisticsForFdDinoV2) {
   EXPECT_EQ(doc["protocol"]["sets"]["real"]["layout"], "latentlab");
   EXPECT_EQ(doc["protocol"]["sets"]["real"]["count"], 4);
 }
+#endif
 
 TEST_F(FdDinoV2Cli, BadCombinationsGiveOneLine) {
   const std::string not_dino = scratch.file("not_dino.safetensors");

@@ -50,6 +50,7 @@ class ShardCli : public ::testing::Test {
 };
 std::unique_ptr<testing::ScratchDir> ShardCli::dir_;
 
+#if LATENTLAB_WITH_ZIP  // writes or reads .npz files (libzip)
 nlohmann::json protocol_of(const std::string& results) {
   return nlohmann::json::parse(testing::read_text(results))["protocol"];
 }
@@ -99,6 +100,7 @@ TEST_F(ShardCli, SampleShardsMergeIntoTheSingleProcessFile) {
   EXPECT_CONTAINS(foreign.err, "another sampling run");
   EXPECT_FALSE(testing::file_exists(scratch.file("x.npz")));
 }
+#endif
 
 #ifdef LATENTLAB_WITH_OPENCV  // the procedural dataset is drawn with OpenCV
 TEST_F(ShardCli, CacheTakesItsShardFromTheLaunchEnvironment) {
